@@ -1,0 +1,54 @@
+namespace Custos.Core.Audit;
+
+/// <summary>The last event of the log: what the next event chains onto.</summary>
+public sealed record AuditHead(long Seq, byte[] Hash)
+{
+    public static AuditHead Empty { get; } = new(0, AuditChain.GenesisHash.ToArray());
+
+    public override string ToString() => $"{Seq}:{Convert.ToHexStringLower(Hash)}";
+}
+
+/// <summary>Filters for reading the log. All filters combine with AND; <see cref="AfterSeq"/> is the cursor.</summary>
+public sealed record AuditQuery
+{
+    public long AfterSeq { get; init; }
+    public long? UpToSeq { get; init; }
+    public DateTimeOffset? Since { get; init; }
+    public DateTimeOffset? Until { get; init; }
+    public string? Type { get; init; }
+    public string? Actor { get; init; }
+    public string? Target { get; init; }
+    public AuditOutcome? Outcome { get; init; }
+    public int? Limit { get; init; }
+
+    public bool IsUnfiltered => Since is null && Until is null && Type is null && Actor is null && Target is null && Outcome is null;
+}
+
+/// <summary>
+/// Durable, append-only storage of audit events and checkpoints. Implementations must make an append durable
+/// (committed and synced) before the returned task completes, and store a batch atomically.
+/// </summary>
+public interface IAuditStore
+{
+    /// <summary>The newest event, or <see cref="AuditHead.Empty"/>.</summary>
+    Task<AuditHead> GetHeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Appends events (consecutive sequence numbers) and optionally a checkpoint in one durable transaction.</summary>
+    Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken);
+
+    /// <summary>Events in sequence order.</summary>
+    IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Checkpoints in sequence order.</summary>
+    IAsyncEnumerable<AuditCheckpoint> ReadCheckpointsAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Thrown by <see cref="IAuditStore.AppendAsync"/> when the stored head is not the one the batch chains onto
+/// (another instance sharing the database appended first). Nothing was written; the writer re-chains and retries.
+/// </summary>
+public sealed class AuditHeadMovedException(AuditHead actual)
+    : Exception($"the audit log head moved to {actual.Seq} (another writer appended)")
+{
+    public AuditHead Actual { get; } = actual;
+}

@@ -1,0 +1,178 @@
+using System.Collections;
+using System.Globalization;
+using System.Net;
+using Custos.Core.Audit;
+using Microsoft.Extensions.Configuration;
+
+namespace Custos.Server.Configuration;
+
+/// <summary>
+/// Builds <see cref="CustosOptions"/> from defaults &lt; YAML file &lt; environment (<c>CUSTOS_SECTION__KEY</c>) &lt;
+/// command-line flags, and validates every layer: an unknown key or a bad value is a <see cref="ConfigurationException"/>
+/// naming the key, its source and the problem.
+/// </summary>
+public static class ConfigurationLoader
+{
+    private static readonly HashSet<string> KnownPaths =
+        ConfigurationKeys.All.Select(k => k.Path).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    public static CustosOptions Load(string? configFile, IReadOnlyDictionary<string, string?> flags, IDictionary? environment = null)
+    {
+        var layers = new List<(string Source, IConfiguration Configuration)>();
+        if (configFile is not null)
+        {
+            var full = Path.GetFullPath(configFile);
+            if (!File.Exists(full)) throw new ConfigurationException($"--config: file {full} does not exist");
+            IConfiguration yaml;
+            try
+            {
+                yaml = new ConfigurationBuilder().AddYamlFile(full, optional: false, reloadOnChange: false).Build();
+            }
+            catch (Exception e) when (e is FormatException or InvalidDataException or YamlDotNet.Core.YamlException)
+            {
+                throw new ConfigurationException($"--config {full}: not valid YAML: {e.Message}", e);
+            }
+            layers.Add(($"config file {full}", yaml));
+        }
+        layers.Add(("environment", new ConfigurationBuilder().AddInMemoryCollection(FromEnvironment(environment ?? Environment.GetEnvironmentVariables())).Build()));
+        layers.Add(("command line", new ConfigurationBuilder().AddInMemoryCollection(flags.Select(kv => new KeyValuePair<string, string?>(ConfigurationKeys.ToConfigPath(kv.Key), kv.Value))).Build()));
+
+        foreach (var (source, configuration) in layers) CheckKeys(source, configuration);
+
+        var merged = new ConfigurationBuilder();
+        foreach (var (_, configuration) in layers) merged.AddConfiguration(configuration);
+        return Bind(merged.Build());
+    }
+
+    /// <summary>CUSTOS_SERVER__LISTEN becomes server:listen. Variables without "__" (CUSTOS_MASTER_KEY, CUSTOS_HOME) are not configuration.</summary>
+    private static IEnumerable<KeyValuePair<string, string?>> FromEnvironment(IDictionary environment)
+    {
+        foreach (DictionaryEntry entry in environment)
+        {
+            var name = (string)entry.Key;
+            if (!name.StartsWith("CUSTOS_", StringComparison.Ordinal) || !name.Contains("__", StringComparison.Ordinal)) continue;
+            yield return new(name["CUSTOS_".Length..].Replace("__", ":", StringComparison.Ordinal).ToLowerInvariant(), entry.Value as string);
+        }
+    }
+
+    private static void CheckKeys(string source, IConfiguration configuration)
+    {
+        foreach (var (key, value) in configuration.AsEnumerable())
+        {
+            if (value is null) continue;
+            var path = key.Replace(':', '.');
+            // List items: tls.sans.0, tls.sans.1 ...
+            var lastDot = path.LastIndexOf('.');
+            if (lastDot > 0 && int.TryParse(path.AsSpan(lastDot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                path = path[..lastDot];
+            if (!KnownPaths.Contains(path))
+                throw new ConfigurationException($"{source}: unknown configuration key \"{path}\" (see custos serve --help or docs/configuration.md)");
+        }
+    }
+
+    private static CustosOptions Bind(IConfiguration c)
+    {
+        var dataDir = Path.GetFullPath(Get(c, "server.data_dir") ?? "./custos-data");
+        var listenText = Get(c, "server.listen") ?? "127.0.0.1:3080";
+        var (listen, host) = ParseListen(listenText);
+        var sans = c.GetSection("tls:sans").GetChildren().Select(s => s.Value).Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!.Trim()).ToList();
+        var single = Get(c, "tls.sans");
+        if (single is not null) sans.AddRange(single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        foreach (var san in sans)
+        {
+            if (!IPAddress.TryParse(san, out _) && Uri.CheckHostName(san) != UriHostNameType.Dns)
+                throw new ConfigurationException($"tls.sans: \"{san}\" is neither a DNS name nor an IP address");
+        }
+        var cert = Get(c, "tls.cert");
+        var key = Get(c, "tls.key");
+        if ((cert is null) != (key is null))
+            throw new ConfigurationException("tls.cert and tls.key: give both or neither");
+        var level = Get(c, "log.level") ?? "information";
+        if (!Enum.TryParse<Microsoft.Extensions.Logging.LogLevel>(level, ignoreCase: true, out _) || int.TryParse(level, out _))
+            throw new ConfigurationException($"log.level: \"{level}\" is not one of trace, debug, information, warning, error, critical");
+
+        return new CustosOptions
+        {
+            DataDir = dataDir,
+            Listen = listen,
+            ListenHost = host,
+            DatabaseUrl = Get(c, "database.url"),
+            DatabaseRetryMax = Duration(c, "database.retry_max", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            TlsCert = cert is null ? null : Path.GetFullPath(cert),
+            TlsKey = key is null ? null : Path.GetFullPath(key),
+            TlsSans = sans,
+            HttpMaxBodyBytes = Integer(c, "http.max_body_bytes", 1024 * 1024, 1024, 64L * 1024 * 1024),
+            ShutdownTimeout = Duration(c, "server.shutdown_timeout", TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromHours(1)),
+            BootstrapTokenTtl = Duration(c, "bootstrap.token_ttl", TimeSpan.FromHours(1), TimeSpan.FromMinutes(1), TimeSpan.FromDays(1)),
+            LogLevel = level,
+            Audit = new AuditLogOptions
+            {
+                CheckpointEveryEvents = (int)Integer(c, "audit.checkpoint_events", 1000, 1, 1_000_000),
+                CheckpointInterval = Duration(c, "audit.checkpoint_interval", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1)),
+                MaxBatchSize = (int)Integer(c, "audit.max_batch", 1024, 1, 65_536),
+                QueueCapacity = (int)Integer(c, "audit.queue_capacity", 65_536, 16, 10_000_000),
+            },
+        };
+    }
+
+    private static string? Get(IConfiguration c, string path)
+    {
+        var value = c[ConfigurationKeys.ToConfigPath(path)];
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
+
+    public static (IPEndPoint EndPoint, string Host) ParseListen(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || colon == text.Length - 1)
+            throw new ConfigurationException($"server.listen: expected HOST:PORT, got \"{text}\"");
+        var host = text[..colon].Trim('[', ']');
+        if (!int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
+            throw new ConfigurationException($"server.listen: port must be 0-65535, got \"{text[(colon + 1)..]}\"");
+        IPAddress address;
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) address = IPAddress.Loopback;
+        else if (host is "*" or "0.0.0.0") address = IPAddress.Any;
+        else if (!IPAddress.TryParse(host, out address!))
+            throw new ConfigurationException($"server.listen: host must be an IP address, localhost or *, got \"{host}\"");
+        return (new IPEndPoint(address, port), host);
+    }
+
+    public static TimeSpan ParseDuration(string text, string key)
+    {
+        var t = text.Trim();
+        var unitStart = 0;
+        while (unitStart < t.Length && (char.IsAsciiDigit(t[unitStart]) || t[unitStart] == '.')) unitStart++;
+        if (unitStart == 0 || !double.TryParse(t.AsSpan(0, unitStart), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
+            throw new ConfigurationException($"{key}: \"{text}\" is not a duration such as 500ms, 10s, 5m, 1h");
+        return t[unitStart..] switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(n),
+            "s" or "" => TimeSpan.FromSeconds(n),
+            "m" => TimeSpan.FromMinutes(n),
+            "h" => TimeSpan.FromHours(n),
+            "d" => TimeSpan.FromDays(n),
+            _ => throw new ConfigurationException($"{key}: \"{text}\" has an unknown unit (use ms, s, m, h or d)"),
+        };
+    }
+
+    private static TimeSpan Duration(IConfiguration c, string key, TimeSpan fallback, TimeSpan min, TimeSpan max)
+    {
+        var text = Get(c, key);
+        if (text is null) return fallback;
+        var value = ParseDuration(text, key);
+        if (value < min || value > max)
+            throw new ConfigurationException($"{key}: {text} is out of range ({min} to {max})");
+        return value;
+    }
+
+    private static long Integer(IConfiguration c, string key, long fallback, long min, long max)
+    {
+        var text = Get(c, key);
+        if (text is null) return fallback;
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            throw new ConfigurationException($"{key}: \"{text}\" is not a whole number");
+        if (value < min || value > max)
+            throw new ConfigurationException($"{key}: {value} is out of range ({min}-{max})");
+        return value;
+    }
+}

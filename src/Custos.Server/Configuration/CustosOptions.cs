@@ -1,0 +1,22 @@
+using System.Net;
+using Custos.Core.Audit;
+
+namespace Custos.Server.Configuration;
+
+/// <summary>The validated configuration of <c>custos serve</c>. Every key is documented in docs/configuration.md.</summary>
+public sealed record CustosOptions
+{
+    public required string DataDir { get; init; }
+    public required IPEndPoint Listen { get; init; }
+    public required string ListenHost { get; init; }
+    public string? DatabaseUrl { get; init; }
+    public TimeSpan DatabaseRetryMax { get; init; } = TimeSpan.FromSeconds(30);
+    public string? TlsCert { get; init; }
+    public string? TlsKey { get; init; }
+    public IReadOnlyList<string> TlsSans { get; init; } = [];
+    public long HttpMaxBodyBytes { get; init; } = 1024 * 1024;
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan BootstrapTokenTtl { get; init; } = TimeSpan.FromHours(1);
+    public AuditLogOptions Audit { get; init; } = new();
+    public string LogLevel { get; init; } = "Information";
+}

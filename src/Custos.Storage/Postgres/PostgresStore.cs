@@ -1,0 +1,201 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using Custos.Core.Audit;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Custos.Storage.Postgres;
+
+/// <summary>
+/// PostgreSQL backend for several Custos instances sharing one database. Appends serialise on a transaction-scoped
+/// advisory lock and check the chain head inside it, so instances interleave batches without forking the chain.
+/// A batch is one multi-row INSERT over unnest() arrays; commit waits for the WAL flush (synchronous_commit on).
+/// </summary>
+public sealed class PostgresStore : RelationalStore
+{
+    // Arbitrary fixed keys for pg_advisory_lock: "custos" migrations and audit appends.
+    private const long MigrationLockKey = 0x637573746f730001;
+    private const long AuditLockKey = 0x637573746f730002;
+    private readonly NpgsqlDataSource _dataSource;
+
+    private PostgresStore(DatabaseLocation location)
+    {
+        Location = location;
+        _dataSource = NpgsqlDataSource.Create(location.ConnectionString);
+    }
+
+    public DatabaseLocation Location { get; }
+
+    public override DatabaseEngine Engine => DatabaseEngine.Postgres;
+
+    public static PostgresStore Open(DatabaseLocation location) => new(location);
+
+    protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) => await OpenNpgsqlAsync(cancellationToken).ConfigureAwait(false);
+
+    private async Task<NpgsqlConnection> OpenNpgsqlAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        {
+            throw Translate(e);
+        }
+    }
+
+    private StorageException Translate(Exception e)
+    {
+        if (e is PostgresException pg)
+        {
+            return pg.SqlState switch
+            {
+                "28P01" or "28000" => new StorageException(StorageFailure.Configuration, $"database: {Location}: authentication failed ({pg.MessageText}); check PGPASSWORD or the passfile", e),
+                "3D000" => new StorageException(StorageFailure.Configuration, $"database: {Location}: {pg.MessageText}", e),
+                "57P03" or "53300" => new StorageException(StorageFailure.Unreachable, $"database: {Location}: {pg.MessageText}", e),
+                _ => new StorageException(StorageFailure.Configuration, $"database: {Location}: {pg.MessageText}", e),
+            };
+        }
+        return new StorageException(StorageFailure.Unreachable, $"database: {Location} is unreachable: {e.Message}", e);
+    }
+
+    public override async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenNpgsqlAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            // Session-level lock: a second instance waits here until the first has migrated.
+            command.CommandText = "SELECT pg_advisory_lock(@key)";
+            command.Parameters.AddWithValue("key", MigrationLockKey);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await MigrateLockedAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                command.CommandText = "SELECT pg_advisory_unlock(@key)";
+                await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (NpgsqlException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    private async Task MigrateLockedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name";
+        var tables = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) tables.Add(reader.GetString(0));
+        if (tables.Count > 0 && !tables.Contains("custos_schema_migrations"))
+            throw new StorageException(StorageFailure.Foreign,
+                $"database: {Location} is not a Custos database (it has tables {string.Join(", ", tables.Take(5))}); refusing to touch it");
+        command.CommandText = "CREATE TABLE IF NOT EXISTS custos_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at_us bigint NOT NULL)";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM custos_schema_migrations";
+        var current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        var migrations = LoadMigrations("Postgres").ToList();
+        var known = migrations.Max(m => m.Version);
+        if (current > known)
+            throw new StorageException(StorageFailure.TooNew,
+                $"database: {Location} has schema version {current}, newer than this Custos knows ({known}); upgrade Custos");
+        foreach (var (version, name, sql) in migrations.Where(m => m.Version > current))
+        {
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            command.CommandText = "INSERT INTO custos_schema_migrations (version, name, applied_at_us) VALUES (@v, @n, @t)";
+            command.Parameters.Clear();
+            command.Parameters.AddWithValue("v", version);
+            command.Parameters.AddWithValue("n", name);
+            command.Parameters.AddWithValue("t", ToMicros(DateTimeOffset.UtcNow));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            command.Parameters.Clear();
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task CheckWritableAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenNpgsqlAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'";
+            if ((bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+                throw new StorageException(StorageFailure.Unreachable, $"database: {Location} is read-only (a standby or read-only transaction)");
+        }
+        catch (NpgsqlException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public override async Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenNpgsqlAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT pg_advisory_xact_lock(@key)";
+            command.Parameters.AddWithValue("key", AuditLockKey);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var actual = await ReadHeadAsync(command, cancellationToken).ConfigureAwait(false);
+            var (expectedSeq, expectedHash) = events.Count > 0 ? (events[0].Seq - 1, events[0].PrevHash) : (checkpoint!.Seq, checkpoint.HeadHash);
+            if (actual.Seq != expectedSeq || !actual.Hash.AsSpan().SequenceEqual(expectedHash))
+                throw new AuditHeadMovedException(actual);
+            if (events.Count > 0)
+            {
+                command.Parameters.Clear();
+                command.CommandText =
+                    $"INSERT INTO audit_events ({EventColumns}) SELECT * FROM unnest(@seq, @time_us, @type, @actor_kind, @actor_id, @actor_name, @outcome, @target, @reason, @source_ip, @source_user_agent, @request_id, @details, @prev_hash, @hash)";
+                var p = command.Parameters;
+                p.Add(new NpgsqlParameter<long[]>("seq", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. events.Select(e => e.Seq)] });
+                p.Add(new NpgsqlParameter<long[]>("time_us", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. events.Select(e => ToMicros(e.Time))] });
+                AddText(p, "type", events.Select(e => e.Type));
+                AddText(p, "actor_kind", events.Select(e => e.Actor.Kind));
+                AddText(p, "actor_id", events.Select(e => e.Actor.Id));
+                AddText(p, "actor_name", events.Select(e => e.Actor.Name));
+                AddText(p, "outcome", events.Select(e => e.Outcome.ToName()));
+                AddText(p, "target", events.Select(e => e.Target));
+                AddText(p, "reason", events.Select(e => e.Reason));
+                AddText(p, "source_ip", events.Select(e => e.Source?.Ip));
+                AddText(p, "source_user_agent", events.Select(e => e.Source?.UserAgent));
+                AddText(p, "request_id", events.Select(e => e.RequestId));
+                AddText(p, "details", events.Select(e => e.Details));
+                p.Add(new NpgsqlParameter<byte[][]>("prev_hash", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. events.Select(e => e.PrevHash)] });
+                p.Add(new NpgsqlParameter<byte[][]>("hash", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. events.Select(e => e.Hash)] });
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            if (checkpoint is not null)
+            {
+                command.Parameters.Clear();
+                command.CommandText = "INSERT INTO audit_checkpoints (seq, time_us, head_hash, signature, key_id) VALUES (@s, @t, @h, @sig, @k) ON CONFLICT (seq) DO NOTHING";
+                command.Parameters.AddWithValue("s", checkpoint.Seq);
+                command.Parameters.AddWithValue("t", ToMicros(checkpoint.Time));
+                command.Parameters.AddWithValue("h", checkpoint.HeadHash);
+                command.Parameters.AddWithValue("sig", checkpoint.Signature);
+                command.Parameters.AddWithValue("k", checkpoint.KeyId);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    private static void AddText(NpgsqlParameterCollection parameters, string name, IEnumerable<string?> values) =>
+        parameters.Add(new NpgsqlParameter<string?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. values] });
+
+    public override async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
+}

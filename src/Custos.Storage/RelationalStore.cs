@@ -1,0 +1,243 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Custos.Core.Audit;
+using Custos.Core.Bootstrap;
+using Custos.Core.Crypto;
+using Custos.Core.Installation;
+
+namespace Custos.Storage;
+
+/// <summary>
+/// Everything the SQLite and PostgreSQL stores share: one schema, the same parameterised SQL. Engine classes add
+/// connection handling, migrations under a lock, and the bulk append path.
+/// </summary>
+public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore, IBootstrapTokenStore, IAsyncDisposable
+{
+    protected const string EventColumns =
+        "seq, time_us, type, actor_kind, actor_id, actor_name, outcome, target, reason, source_ip, source_user_agent, request_id, details, prev_hash, hash";
+
+    public abstract DatabaseEngine Engine { get; }
+
+    /// <summary>Opens a pooled connection for reads and small writes.</summary>
+    protected abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates or upgrades the schema under a lock; refuses foreign or newer databases.</summary>
+    public abstract Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Throws unless the database accepts writes now (for /readyz).</summary>
+    public abstract Task CheckWritableAsync(CancellationToken cancellationToken);
+
+    public abstract Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+
+    public async Task<AuditHead> GetHeadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        return await ReadHeadAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected static async Task<AuditHead> ReadHeadAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        command.CommandText = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+        command.Parameters.Clear();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return AuditHead.Empty;
+        return new AuditHead(reader.GetInt64(0), (byte[])reader.GetValue(1));
+    }
+
+    public async IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT ").Append(EventColumns).Append(" FROM audit_events WHERE seq > @after");
+        Add(command, "after", query.AfterSeq);
+        if (query.UpToSeq is { } upTo) { sql.Append(" AND seq <= @upto"); Add(command, "upto", upTo); }
+        if (query.Since is { } since) { sql.Append(" AND time_us >= @since"); Add(command, "since", ToMicros(since)); }
+        if (query.Until is { } until) { sql.Append(" AND time_us < @until"); Add(command, "until", ToMicros(until)); }
+        if (query.Type is { } type)
+        {
+            // "user.*" selects a family of types.
+            if (type.EndsWith(".*", StringComparison.Ordinal))
+            {
+                sql.Append(" AND (type = @typeroot OR substr(type, 1, @typelen) = @typeprefix)");
+                Add(command, "typeroot", type[..^2]);
+                Add(command, "typeprefix", type[..^1]);
+                Add(command, "typelen", (long)type.Length - 1);
+            }
+            else
+            {
+                sql.Append(" AND type = @type");
+                Add(command, "type", type);
+            }
+        }
+        if (query.Actor is { } actor) { sql.Append(" AND (actor_name = @actor OR actor_id = @actor)"); Add(command, "actor", actor); }
+        if (query.Target is { } target) { sql.Append(" AND target = @target"); Add(command, "target", target); }
+        if (query.Outcome is { } outcome) { sql.Append(" AND outcome = @outcome"); Add(command, "outcome", outcome.ToName()); }
+        sql.Append(" ORDER BY seq");
+        if (query.Limit is { } limit) { sql.Append(" LIMIT @limit"); Add(command, "limit", (long)limit); }
+        command.CommandText = sql.ToString();
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            yield return ReadEvent(reader);
+    }
+
+    protected static AuditEvent ReadEvent(DbDataReader r)
+    {
+        var ip = r.IsDBNull(9) ? null : r.GetString(9);
+        var agent = r.IsDBNull(10) ? null : r.GetString(10);
+        var outcomeName = r.GetString(6);
+        if (!AuditOutcomeNames.TryParse(outcomeName, out var outcome))
+            outcome = (AuditOutcome)(-1); // an unknown outcome cannot hash correctly; the verifier reports it
+        return new AuditEvent(
+            r.GetInt64(0), FromMicros(r.GetInt64(1)), r.GetString(2),
+            new AuditActor(r.GetString(3), r.GetString(4), r.GetString(5)), outcome,
+            r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),
+            ip is null && agent is null ? null : new AuditSource(ip, agent),
+            r.IsDBNull(11) ? null : r.GetString(11), r.GetString(12),
+            (byte[])r.GetValue(13), (byte[])r.GetValue(14));
+    }
+
+    public async IAsyncEnumerable<AuditCheckpoint> ReadCheckpointsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, time_us, head_hash, signature, key_id FROM audit_checkpoints ORDER BY seq";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            yield return new AuditCheckpoint(reader.GetInt64(0), FromMicros(reader.GetInt64(1)), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3), reader.GetString(4));
+    }
+
+    // ---- settings ----
+
+    public async Task<string?> GetSettingAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM settings WHERE key = @key";
+        Add(command, "key", key);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    public async Task<string> GetOrAddSettingAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO settings (key, value) VALUES (@key, @value) ON CONFLICT (key) DO NOTHING";
+        Add(command, "key", key);
+        Add(command, "value", value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        command.CommandText = "SELECT value FROM settings WHERE key = @key";
+        return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    public async Task SetSettingAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO settings (key, value) VALUES (@key, @value) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        Add(command, "key", key);
+        Add(command, "value", value);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---- secrets ----
+
+    public async Task<SealedSecret?> GetSecretAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT wrapped_key, ciphertext FROM secrets WHERE name = @name";
+        Add(command, "name", name);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        return new SealedSecret((byte[])reader.GetValue(0), (byte[])reader.GetValue(1));
+    }
+
+    public async Task<bool> TryAddSecretAsync(string name, SealedSecret secret, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO secrets (name, wrapped_key, ciphertext, created_at_us) VALUES (@name, @wrapped, @ciphertext, @now) ON CONFLICT (name) DO NOTHING";
+        Add(command, "name", name);
+        Add(command, "wrapped", secret.WrappedKey);
+        Add(command, "ciphertext", secret.Ciphertext);
+        Add(command, "now", ToMicros(DateTimeOffset.UtcNow));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    // ---- bootstrap tokens ----
+
+    public async Task ReplaceBootstrapTokenAsync(BootstrapTokenRecord token, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM bootstrap_tokens WHERE used_at_us IS NULL";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        command.CommandText = "INSERT INTO bootstrap_tokens (id, token_hash, created_at_us, expires_at_us) VALUES (@id, @hash, @created, @expires)";
+        Add(command, "id", token.Id);
+        Add(command, "hash", token.TokenHash);
+        Add(command, "created", ToMicros(token.CreatedAt));
+        Add(command, "expires", ToMicros(token.ExpiresAt));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<BootstrapTokenRecord>> ListBootstrapTokensAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, token_hash, created_at_us, expires_at_us, used_at_us FROM bootstrap_tokens ORDER BY created_at_us";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<BootstrapTokenRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            list.Add(new BootstrapTokenRecord(reader.GetString(0), (byte[])reader.GetValue(1), FromMicros(reader.GetInt64(2)),
+                FromMicros(reader.GetInt64(3)), reader.IsDBNull(4) ? null : FromMicros(reader.GetInt64(4))));
+        return list;
+    }
+
+    public async Task<bool> TryConsumeBootstrapTokenAsync(string id, DateTimeOffset usedAt, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE bootstrap_tokens SET used_at_us = @used WHERE id = @id AND used_at_us IS NULL AND expires_at_us > @used";
+        Add(command, "id", id);
+        Add(command, "used", ToMicros(usedAt));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    // ---- helpers ----
+
+    protected static void Add(DbCommand command, string name, object? value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value ?? DBNull.Value;
+        command.Parameters.Add(p);
+    }
+
+    public static long ToMicros(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    public static DateTimeOffset FromMicros(long micros) => new(DateTimeOffset.UnixEpoch.UtcTicks + (micros * 10), TimeSpan.Zero);
+
+    protected static IEnumerable<(int Version, string Name, string Sql)> LoadMigrations(string engineFolder)
+    {
+        var assembly = typeof(RelationalStore).Assembly;
+        var prefix = $"Custos.Storage.Migrations.{engineFolder}.";
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var file = resource[prefix.Length..];
+            var version = int.Parse(file.AsSpan(0, file.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture);
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream);
+            yield return (version, file, reader.ReadToEnd());
+        }
+    }
+
+    /// <summary>The newest schema version this build knows.</summary>
+    public int KnownSchemaVersion => LoadMigrations(Engine == DatabaseEngine.Sqlite ? "Sqlite" : "Postgres").Max(m => m.Version);
+}

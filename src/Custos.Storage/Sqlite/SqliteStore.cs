@@ -1,0 +1,262 @@
+using System.Data.Common;
+using Custos.Core.Audit;
+using Microsoft.Data.Sqlite;
+
+namespace Custos.Storage.Sqlite;
+
+/// <summary>
+/// The embedded default: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a commit is fsync'd before it
+/// is acknowledged. Audit appends go through one dedicated connection with prepared statements; reads use pooled
+/// connections and never block the writer.
+/// </summary>
+public sealed class SqliteStore : RelationalStore
+{
+    private const int SqliteNotADatabase = 26;
+    private const int SqliteCorrupt = 11;
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writerLock = new(1, 1);
+    private SqliteConnection? _writer;
+    private SqliteCommand? _insertEvent;
+
+    private SqliteStore(string path, bool readOnly)
+    {
+        Path = path;
+        ReadOnly = readOnly;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    public bool ReadOnly { get; }
+
+    public override DatabaseEngine Engine => DatabaseEngine.Sqlite;
+
+    /// <summary>Opens (and with <paramref name="readOnly"/> false, creates) the database file.</summary>
+    public static SqliteStore Open(string path, bool readOnly = false)
+    {
+        if (readOnly && !File.Exists(path))
+            throw new StorageException(StorageFailure.Configuration, $"database: {path} does not exist");
+        return new SqliteStore(path, readOnly);
+    }
+
+    protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) => await OpenSqliteAsync(cancellationToken).ConfigureAwait(false);
+
+    private async Task<SqliteConnection> OpenSqliteAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;";
+            pragma.ExecuteNonQuery();
+            return connection;
+        }
+        catch (SqliteException e)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Translate(e);
+        }
+    }
+
+    private StorageException Translate(SqliteException e) => e.SqliteErrorCode switch
+    {
+        SqliteNotADatabase => new StorageException(StorageFailure.Foreign, $"database: {Path} is not a SQLite database (corrupt or foreign file)", e),
+        SqliteCorrupt => new StorageException(StorageFailure.Foreign, $"database: {Path} is corrupt: {e.Message}", e),
+        _ => new StorageException(StorageFailure.Configuration, $"database: {Path}: {e.Message}", e),
+    };
+
+    public override async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        if (ReadOnly) throw new InvalidOperationException("a read-only store cannot migrate");
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        if (!File.Exists(Path))
+        {
+            // The database holds sealed secrets and the audit log: owner-only (SQLite gives -wal/-shm the same mode).
+            using var created = new FileStream(Path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        await using var connection = await OpenSqliteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using (var wal = connection.CreateCommand())
+            {
+                wal.CommandText = "PRAGMA journal_mode = WAL";
+                var mode = wal.ExecuteScalar() as string;
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                    throw new StorageException(StorageFailure.Configuration, $"database: {Path}: cannot enable WAL mode (got {mode})");
+            }
+            // BEGIN IMMEDIATE takes the write lock: two processes never migrate at once.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+            var tables = new List<string>();
+            using (var reader = command.ExecuteReader())
+                while (reader.Read()) tables.Add(reader.GetString(0));
+            if (tables.Count > 0 && !tables.Contains("custos_schema_migrations"))
+                throw new StorageException(StorageFailure.Foreign,
+                    $"database: {Path} is not a Custos database (it has tables {string.Join(", ", tables.Take(5))}); refusing to touch it");
+            command.CommandText = "CREATE TABLE IF NOT EXISTS custos_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_us INTEGER NOT NULL)";
+            command.ExecuteNonQuery();
+            command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM custos_schema_migrations";
+            var current = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            var migrations = LoadMigrations("Sqlite").ToList();
+            var known = migrations.Max(m => m.Version);
+            if (current > known)
+                throw new StorageException(StorageFailure.TooNew,
+                    $"database: {Path} has schema version {current}, newer than this Custos knows ({known}); upgrade Custos");
+            foreach (var (version, name, sql) in migrations.Where(m => m.Version > current))
+            {
+                command.CommandText = sql;
+                command.ExecuteNonQuery();
+                command.CommandText = "INSERT INTO custos_schema_migrations (version, name, applied_at_us) VALUES (@v, @n, @t)";
+                command.Parameters.Clear();
+                Add(command, "v", version);
+                Add(command, "n", name);
+                Add(command, "t", ToMicros(DateTimeOffset.UtcNow));
+                command.ExecuteNonQuery();
+                command.Parameters.Clear();
+            }
+            transaction.Commit();
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public override async Task CheckWritableAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenSqliteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT COUNT(*) FROM custos_schema_migrations";
+            command.ExecuteScalar();
+            transaction.Rollback();
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    public override async Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken)
+    {
+        await _writerLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _writer ??= await OpenSqliteAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                AppendLocked(_writer, events, checkpoint);
+            }
+            catch
+            {
+                // A failed writer connection may be in a bad state: start over with a fresh one.
+                _insertEvent?.Dispose();
+                _insertEvent = null;
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                _writer = null;
+                throw;
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw Translate(e);
+        }
+        finally
+        {
+            _writerLock.Release();
+        }
+    }
+
+    private void AppendLocked(SqliteConnection connection, IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var head = connection.CreateCommand())
+        {
+            head.Transaction = transaction;
+            var actual = ReadHeadAsync(head, CancellationToken.None).GetAwaiter().GetResult();
+            var (expectedSeq, expectedHash) = events.Count > 0
+                ? (events[0].Seq - 1, events[0].PrevHash)
+                : (checkpoint!.Seq, checkpoint.HeadHash);
+            if (actual.Seq != expectedSeq || !actual.Hash.AsSpan().SequenceEqual(expectedHash))
+                throw new AuditHeadMovedException(actual);
+        }
+        var insert = _insertEvent ??= PrepareInsert(connection);
+        insert.Transaction = transaction;
+        foreach (var e in events)
+        {
+            var p = insert.Parameters;
+            p[0].Value = e.Seq;
+            p[1].Value = ToMicros(e.Time);
+            p[2].Value = e.Type;
+            p[3].Value = e.Actor.Kind;
+            p[4].Value = e.Actor.Id;
+            p[5].Value = e.Actor.Name;
+            p[6].Value = e.Outcome.ToName();
+            p[7].Value = (object?)e.Target ?? DBNull.Value;
+            p[8].Value = (object?)e.Reason ?? DBNull.Value;
+            p[9].Value = (object?)e.Source?.Ip ?? DBNull.Value;
+            p[10].Value = (object?)e.Source?.UserAgent ?? DBNull.Value;
+            p[11].Value = (object?)e.RequestId ?? DBNull.Value;
+            p[12].Value = e.Details;
+            p[13].Value = e.PrevHash;
+            p[14].Value = e.Hash;
+            insert.ExecuteNonQuery();
+        }
+        if (checkpoint is not null)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO audit_checkpoints (seq, time_us, head_hash, signature, key_id) VALUES (@s, @t, @h, @sig, @k) ON CONFLICT (seq) DO NOTHING";
+            Add(command, "s", checkpoint.Seq);
+            Add(command, "t", ToMicros(checkpoint.Time));
+            Add(command, "h", checkpoint.HeadHash);
+            Add(command, "sig", checkpoint.Signature);
+            Add(command, "k", checkpoint.KeyId);
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    private static SqliteCommand PrepareInsert(SqliteConnection connection)
+    {
+        var command = connection.CreateCommand();
+        var names = EventColumns.Split(", ");
+        command.CommandText = $"INSERT INTO audit_events ({EventColumns}) VALUES ({string.Join(", ", names.Select(n => "@" + n))})";
+        foreach (var name in names) command.Parameters.Add(new SqliteParameter("@" + name, null));
+        return command;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _writerLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _insertEvent?.Dispose();
+            if (_writer is not null) await _writer.DisposeAsync().ConfigureAwait(false);
+            _writer = null;
+        }
+        finally
+        {
+            _writerLock.Release();
+        }
+        SqliteConnection.ClearAllPools();
+    }
+}
