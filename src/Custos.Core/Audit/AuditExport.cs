@@ -89,10 +89,26 @@ public static class AuditExport
                 lineNumber++;
                 if (line.Length > 0) lines.Add((line, lineNumber));
             }
-            var parsed = new AuditEvent[lines.Count];
+            var parsed = new AuditEvent?[lines.Count];
+            var errors = new FormatException?[lines.Count];
             var snapshot = lines.ToArray();
-            Parallel.For(0, snapshot.Length, i => parsed[i] = ParseEvent(snapshot[i].Text, snapshot[i].Number));
-            foreach (var e in parsed) yield return e;
+            Parallel.For(0, snapshot.Length, i =>
+            {
+                try
+                {
+                    parsed[i] = ParseEvent(snapshot[i].Text, snapshot[i].Number);
+                }
+                catch (FormatException e)
+                {
+                    errors[i] = e;
+                }
+            });
+            // Events before a broken line are still verified, so the first bad sequence number is exact.
+            for (var i = 0; i < parsed.Length; i++)
+            {
+                if (errors[i] is { } error) throw error;
+                yield return parsed[i]!;
+            }
             lines.Clear();
             if (line is null) yield break;
         }

@@ -177,9 +177,9 @@ public static class AuditVerifier
 
     private static async Task ProduceAsync(IAsyncEnumerable<AuditEvent> events, ChannelWriter<AuditEvent[]> writer, CancellationToken cancellationToken)
     {
+        var buffer = new List<AuditEvent>(ChunkSize);
         try
         {
-            var buffer = new List<AuditEvent>(ChunkSize);
             await foreach (var e in events.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 buffer.Add(e);
@@ -194,8 +194,9 @@ public static class AuditVerifier
         }
         catch (Exception e)
         {
+            // Events read before the error are still verified; the consumer then sees the error.
+            if (buffer.Count > 0 && e is not OperationCanceledException) await writer.WriteAsync([.. buffer], cancellationToken).ConfigureAwait(false);
             writer.TryComplete(e);
-            throw;
         }
     }
 

@@ -34,7 +34,15 @@ public static class CanonicalJson
         }
         using (document)
         {
-            WriteValue(document.RootElement, output);
+            try
+            {
+                WriteValue(document.RootElement, output);
+            }
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json refuses escaped lone surrogates when decoding strings; so does JCS.
+                throw new FormatException($"invalid JSON string: {e.Message}", e);
+            }
         }
     }
 

@@ -90,6 +90,9 @@ public sealed class SqliteStore : RelationalStore
         await using var connection = await OpenSqliteAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Refuse a foreign file before anything writes to it: switching to WAL rewrites the file header.
+            using (var probe = connection.CreateCommand())
+                RefuseForeign(probe);
             using (var wal = connection.CreateCommand())
             {
                 wal.CommandText = "PRAGMA journal_mode = WAL";
@@ -101,13 +104,7 @@ public sealed class SqliteStore : RelationalStore
             using var transaction = connection.BeginTransaction(deferred: false);
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
-            var tables = new List<string>();
-            using (var reader = command.ExecuteReader())
-                while (reader.Read()) tables.Add(reader.GetString(0));
-            if (tables.Count > 0 && !tables.Contains("custos_schema_migrations"))
-                throw new StorageException(StorageFailure.Foreign,
-                    $"database: {Path} is not a Custos database (it has tables {string.Join(", ", tables.Take(5))}); refusing to touch it");
+            RefuseForeign(command);
             command.CommandText = "CREATE TABLE IF NOT EXISTS custos_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_us INTEGER NOT NULL)";
             command.ExecuteNonQuery();
             command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM custos_schema_migrations";
@@ -135,6 +132,17 @@ public sealed class SqliteStore : RelationalStore
         {
             throw Translate(e);
         }
+    }
+
+    private void RefuseForeign(SqliteCommand command)
+    {
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+        var tables = new List<string>();
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) tables.Add(reader.GetString(0));
+        if (tables.Count > 0 && !tables.Contains("custos_schema_migrations"))
+            throw new StorageException(StorageFailure.Foreign,
+                $"database: {Path} is not a Custos database (it has tables {string.Join(", ", tables.Take(5))}); refusing to touch it");
     }
 
     public override async Task CheckWritableAsync(CancellationToken cancellationToken)
