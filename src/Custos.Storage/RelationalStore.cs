@@ -28,7 +28,7 @@ public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore
     /// <summary>Throws unless the database accepts writes now (for /readyz).</summary>
     public abstract Task CheckWritableAsync(CancellationToken cancellationToken);
 
-    public abstract Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken);
+    public abstract Task AppendAsync(AuditBatch batch, CancellationToken cancellationToken);
 
     public abstract ValueTask DisposeAsync();
 
@@ -65,7 +65,7 @@ public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore
                 sql.Append(" AND (type = @typeroot OR substr(type, 1, @typelen) = @typeprefix)");
                 Add(command, "typeroot", type[..^2]);
                 Add(command, "typeprefix", type[..^1]);
-                Add(command, "typelen", (long)type.Length - 1);
+                Add(command, "typelen", type.Length - 1);
             }
             else
             {
@@ -84,20 +84,25 @@ public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore
             yield return ReadEvent(reader);
     }
 
+    /// <summary>Reads one row; columns strictly in order (readers use sequential access).</summary>
     protected static AuditEvent ReadEvent(DbDataReader r)
     {
+        var seq = r.GetInt64(0);
+        var time = FromMicros(r.GetInt64(1));
+        var type = r.GetString(2);
+        var actor = new AuditActor(r.GetString(3), r.GetString(4), r.GetString(5));
+        if (!AuditOutcomeNames.TryParse(r.GetString(6), out var outcome))
+            outcome = (AuditOutcome)(-1); // an unknown outcome cannot hash correctly; the verifier reports it
+        var target = r.IsDBNull(7) ? null : r.GetString(7);
+        var reason = r.IsDBNull(8) ? null : r.GetString(8);
         var ip = r.IsDBNull(9) ? null : r.GetString(9);
         var agent = r.IsDBNull(10) ? null : r.GetString(10);
-        var outcomeName = r.GetString(6);
-        if (!AuditOutcomeNames.TryParse(outcomeName, out var outcome))
-            outcome = (AuditOutcome)(-1); // an unknown outcome cannot hash correctly; the verifier reports it
-        return new AuditEvent(
-            r.GetInt64(0), FromMicros(r.GetInt64(1)), r.GetString(2),
-            new AuditActor(r.GetString(3), r.GetString(4), r.GetString(5)), outcome,
-            r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),
-            ip is null && agent is null ? null : new AuditSource(ip, agent),
-            r.IsDBNull(11) ? null : r.GetString(11), r.GetString(12),
-            (byte[])r.GetValue(13), (byte[])r.GetValue(14));
+        var requestId = r.IsDBNull(11) ? null : r.GetString(11);
+        var details = r.GetString(12);
+        var prevHash = (byte[])r.GetValue(13);
+        var hash = (byte[])r.GetValue(14);
+        return new AuditEvent(seq, time, type, actor, outcome, target, reason,
+            ip is null && agent is null ? null : new AuditSource(ip, agent), requestId, details, prevHash, hash);
     }
 
     public async IAsyncEnumerable<AuditCheckpoint> ReadCheckpointsAsync([EnumeratorCancellation] CancellationToken cancellationToken)

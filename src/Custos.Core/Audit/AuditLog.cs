@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +20,6 @@ public sealed partial class AuditLog : IAsyncDisposable
     private readonly AuditLogOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<Pending> _queue;
-    private readonly ArrayBufferWriter<byte> _scratch = new(1024);
     private Task? _writer;
     private ITimer? _timer;
     private AuditHead? _head;
@@ -120,80 +118,51 @@ public sealed partial class AuditLog : IAsyncDisposable
 
     private async Task CommitAsync(List<Pending> batch, List<Pending> controls, bool forceCheckpoint)
     {
-        // Another instance sharing the database may append between our batches: re-chain onto its head and retry.
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await TryCommitAsync(batch, controls, forceCheckpoint).ConfigureAwait(false);
-                return;
-            }
-            catch (AuditHeadMovedException moved) when (attempt < 16)
-            {
-                Volatile.Write(ref _head, moved.Actual);
-                _eventsSinceCheckpoint = 1;
-            }
-            catch (Exception e)
-            {
-                // Fail closed: nothing in this batch is acknowledged; the head is re-read before the next batch.
-                _fault = e;
-                Volatile.Write(ref _head, null);
-                LogAppendFailed(_logger, batch.Count, e);
-                var error = new AuditLogUnavailableException("the audit log cannot be written: " + e.Message, e);
-                foreach (var p in batch) p.TrySetException(error);
-                foreach (var p in controls) p.TrySetException(error);
-                return;
-            }
-        }
-    }
-
-    private async Task TryCommitAsync(List<Pending> batch, List<Pending> controls, bool forceCheckpoint)
-    {
+        try
         {
             var head = Volatile.Read(ref _head) ?? await _store.GetHeadAsync(CancellationToken.None).ConfigureAwait(false);
-            var now = AuditChain.TruncateToMicroseconds(_time.GetUtcNow());
-            var events = new AuditEvent[batch.Count];
-            var seq = head.Seq;
-            var prev = head.Hash;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var entry = batch[i].Entry!;
-                var source = entry.Source is { Ip: null, UserAgent: null } ? null : entry.Source;
-                var e = new AuditEvent(++seq, now, entry.Type, entry.Actor, entry.Outcome, entry.Target, entry.Reason,
-                    source, entry.RequestId, batch[i].Details!, prev, new byte[AuditChain.HashSize]);
-                AuditChain.ComputeHash(e, _scratch, e.Hash);
-                events[i] = e;
-                prev = e.Hash;
-            }
-
-            var uncheckpointed = _eventsSinceCheckpoint + events.Length;
-            var wantCheckpoint = uncheckpointed > 0 && seq > 0 &&
+            var now = _time.GetUtcNow();
+            var uncheckpointed = _eventsSinceCheckpoint + batch.Count;
+            var wantCheckpoint = uncheckpointed > 0 && head.Seq + batch.Count > 0 &&
                 (forceCheckpoint || controls.Count > 0 || uncheckpointed >= _options.CheckpointEveryEvents ||
                  now - _lastCheckpointTime >= _options.CheckpointInterval);
-            if (events.Length == 0 && !wantCheckpoint)
+            if (batch.Count == 0 && !wantCheckpoint)
             {
                 Complete(controls);
                 return;
             }
-            var checkpoint = wantCheckpoint ? _signingKey.SignCheckpoint(seq, prev, now) : null;
+            var entries = new (AuditEntry, string)[batch.Count];
+            for (var i = 0; i < entries.Length; i++) entries[i] = (batch[i].Entry!, batch[i].Details!);
+            var work = new AuditBatch(entries, now, head, wantCheckpoint, _signingKey.SignCheckpoint);
 
-            await _store.AppendAsync(events, checkpoint, CancellationToken.None).ConfigureAwait(false);
+            await _store.AppendAsync(work, CancellationToken.None).ConfigureAwait(false);
 
-            Volatile.Write(ref _head, new AuditHead(seq, prev));
-            Interlocked.Add(ref _appended, events.Length);
-            if (checkpoint is not null)
+            Volatile.Write(ref _head, work.NewHead);
+            Interlocked.Add(ref _appended, work.Events.Count);
+            if (work.Checkpoint is not null)
             {
                 _eventsSinceCheckpoint = 0;
                 _lastCheckpointTime = now;
             }
             else
             {
+                // Events another instance appended before ours are covered by that instance's checkpoints.
                 _eventsSinceCheckpoint = uncheckpointed;
             }
             if (_fault is not null) LogRecovered(_logger);
             _fault = null;
-            for (var i = 0; i < events.Length; i++) batch[i].TrySetResult(events[i]);
+            for (var i = 0; i < work.Events.Count; i++) batch[i].TrySetResult(work.Events[i]);
             Complete(controls);
+        }
+        catch (Exception e)
+        {
+            // Fail closed: nothing in this batch is acknowledged; the head is re-read before the next batch.
+            _fault = e;
+            Volatile.Write(ref _head, null);
+            LogAppendFailed(_logger, batch.Count, e);
+            var error = new AuditLogUnavailableException("the audit log cannot be written: " + e.Message, e);
+            foreach (var p in batch) p.TrySetException(error);
+            foreach (var p in controls) p.TrySetException(error);
         }
     }
 

@@ -33,8 +33,11 @@ public interface IAuditStore
     /// <summary>The newest event, or <see cref="AuditHead.Empty"/>.</summary>
     Task<AuditHead> GetHeadAsync(CancellationToken cancellationToken);
 
-    /// <summary>Appends events (consecutive sequence numbers) and optionally a checkpoint in one durable transaction.</summary>
-    Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken);
+    /// <summary>
+    /// Appends the batch's events and checkpoint in one durable transaction. Under its append lock the store reads the
+    /// current head and calls <see cref="AuditBatch.EnsureChainsOnto"/> first, so a batch always extends the real head.
+    /// </summary>
+    Task AppendAsync(AuditBatch batch, CancellationToken cancellationToken);
 
     /// <summary>Events in sequence order.</summary>
     IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, CancellationToken cancellationToken);
@@ -43,12 +46,3 @@ public interface IAuditStore
     IAsyncEnumerable<AuditCheckpoint> ReadCheckpointsAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// Thrown by <see cref="IAuditStore.AppendAsync"/> when the stored head is not the one the batch chains onto
-/// (another instance sharing the database appended first). Nothing was written; the writer re-chains and retries.
-/// </summary>
-public sealed class AuditHeadMovedException(AuditHead actual)
-    : Exception($"the audit log head moved to {actual.Seq} (another writer appended)")
-{
-    public AuditHead Actual { get; } = actual;
-}

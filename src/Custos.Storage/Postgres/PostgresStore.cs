@@ -137,7 +137,7 @@ public sealed class PostgresStore : RelationalStore
         }
     }
 
-    public override async Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken)
+    public override async Task AppendAsync(AuditBatch batch, CancellationToken cancellationToken)
     {
         await using var connection = await OpenNpgsqlAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -148,10 +148,9 @@ public sealed class PostgresStore : RelationalStore
             command.CommandText = "SELECT pg_advisory_xact_lock(@key)";
             command.Parameters.AddWithValue("key", AuditLockKey);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            var actual = await ReadHeadAsync(command, cancellationToken).ConfigureAwait(false);
-            var (expectedSeq, expectedHash) = events.Count > 0 ? (events[0].Seq - 1, events[0].PrevHash) : (checkpoint!.Seq, checkpoint.HeadHash);
-            if (actual.Seq != expectedSeq || !actual.Hash.AsSpan().SequenceEqual(expectedHash))
-                throw new AuditHeadMovedException(actual);
+            batch.EnsureChainsOnto(await ReadHeadAsync(command, cancellationToken).ConfigureAwait(false));
+            var events = batch.Events;
+            var checkpoint = batch.Checkpoint;
             if (events.Count > 0)
             {
                 command.Parameters.Clear();

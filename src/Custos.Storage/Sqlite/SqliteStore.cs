@@ -163,7 +163,7 @@ public sealed class SqliteStore : RelationalStore
         }
     }
 
-    public override async Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken)
+    public override async Task AppendAsync(AuditBatch batch, CancellationToken cancellationToken)
     {
         await _writerLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -171,7 +171,7 @@ public sealed class SqliteStore : RelationalStore
             _writer ??= await OpenSqliteAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                AppendLocked(_writer, events, checkpoint);
+                AppendLocked(_writer, batch);
             }
             catch
             {
@@ -193,19 +193,17 @@ public sealed class SqliteStore : RelationalStore
         }
     }
 
-    private void AppendLocked(SqliteConnection connection, IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint)
+    private void AppendLocked(SqliteConnection connection, AuditBatch batch)
     {
+        // BEGIN IMMEDIATE holds the write lock: no other process can append between reading the head and committing.
         using var transaction = connection.BeginTransaction(deferred: false);
         using (var head = connection.CreateCommand())
         {
             head.Transaction = transaction;
-            var actual = ReadHeadAsync(head, CancellationToken.None).GetAwaiter().GetResult();
-            var (expectedSeq, expectedHash) = events.Count > 0
-                ? (events[0].Seq - 1, events[0].PrevHash)
-                : (checkpoint!.Seq, checkpoint.HeadHash);
-            if (actual.Seq != expectedSeq || !actual.Hash.AsSpan().SequenceEqual(expectedHash))
-                throw new AuditHeadMovedException(actual);
+            batch.EnsureChainsOnto(ReadHeadAsync(head, CancellationToken.None).GetAwaiter().GetResult());
         }
+        var events = batch.Events;
+        var checkpoint = batch.Checkpoint;
         var insert = _insertEvent ??= PrepareInsert(connection);
         insert.Transaction = transaction;
         foreach (var e in events)

@@ -19,18 +19,16 @@ internal sealed class InMemoryAuditStore : IAuditStore
         lock (_gate) return Task.FromResult(Events.Count == 0 ? AuditHead.Empty : new AuditHead(Events[^1].Seq, Events[^1].Hash));
     }
 
-    public async Task AppendAsync(IReadOnlyList<AuditEvent> events, AuditCheckpoint? checkpoint, CancellationToken cancellationToken)
+    public async Task AppendAsync(AuditBatch batch, CancellationToken cancellationToken)
     {
         if (CommitDelay > TimeSpan.Zero) await Task.Delay(CommitDelay, cancellationToken);
         if (Fail) throw new IOException("disk on fire");
         lock (_gate)
         {
-            var head = Events.Count == 0 ? AuditHead.Empty : new AuditHead(Events[^1].Seq, Events[^1].Hash);
-            var (seq, hash) = events.Count > 0 ? (events[0].Seq - 1, events[0].PrevHash) : (checkpoint!.Seq, checkpoint.HeadHash);
-            if (head.Seq != seq || !head.Hash.AsSpan().SequenceEqual(hash)) throw new AuditHeadMovedException(head);
-            Events.AddRange(events);
-            if (events.Count > 0) BatchSizes.Add(events.Count);
-            if (checkpoint is not null && Checkpoints.All(c => c.Seq != checkpoint.Seq)) Checkpoints.Add(checkpoint);
+            batch.EnsureChainsOnto(Events.Count == 0 ? AuditHead.Empty : new AuditHead(Events[^1].Seq, Events[^1].Hash));
+            Events.AddRange(batch.Events);
+            if (batch.Events.Count > 0) BatchSizes.Add(batch.Events.Count);
+            if (batch.Checkpoint is { } checkpoint && Checkpoints.All(c => c.Seq != checkpoint.Seq)) Checkpoints.Add(checkpoint);
         }
     }
 

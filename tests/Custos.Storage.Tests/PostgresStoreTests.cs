@@ -1,0 +1,42 @@
+using Custos.Storage.Postgres;
+using Npgsql;
+
+namespace Custos.Storage.Tests;
+
+public sealed class PostgresStoreTests(PostgresFixture postgres) : StoreContract
+{
+    private string _connectionString = "";
+
+    protected override async Task<RelationalStore> NewStoreAsync()
+    {
+        _connectionString = await postgres.Cluster.CreateDatabaseAsync();
+        return PostgresStore.Open(DatabaseLocation.Parse(_connectionString));
+    }
+
+    protected override RelationalStore SameDatabase() => PostgresStore.Open(DatabaseLocation.Parse(_connectionString));
+
+    protected override async Task ExecuteRawAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_is_a_transient_failure()
+    {
+        await using var store = PostgresStore.Open(DatabaseLocation.Parse($"postgres://postgres@127.0.0.1:{Custos.Testing.FreePort.Next()}/nothing"));
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.MigrateAsync(CancellationToken.None));
+        Assert.True(e.IsTransient, e.Message);
+        Assert.Contains("unreachable", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_database_is_a_configuration_failure()
+    {
+        await using var store = PostgresStore.Open(DatabaseLocation.Parse(postgres.Cluster.Url("does_not_exist")));
+        var e = await Assert.ThrowsAsync<StorageException>(() => store.MigrateAsync(CancellationToken.None));
+        Assert.Equal(StorageFailure.Configuration, e.Failure);
+    }
+}
