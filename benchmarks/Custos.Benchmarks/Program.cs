@@ -1,2 +1,18 @@
 using BenchmarkDotNet.Running;
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+using Custos.Benchmarks.Audit;
+
+// dotnet run -c Release -- append [--engine sqlite|postgres] [--writers 256] [--seconds 10]
+// dotnet run -c Release -- verify [--events 1000000]
+// dotnet run -c Release -- [BenchmarkDotNet arguments]      (in-process micro-benchmarks)
+return args.FirstOrDefault() switch
+{
+    "append" => await AuditAppendLoad.RunAsync(args[1..]),
+    "verify" => await AuditVerifyLoad.RunAsync(args[1..]),
+    _ => Run(args),
+};
+
+static int Run(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(AuditAppendLoad).Assembly).Run(args);
+    return 0;
+}

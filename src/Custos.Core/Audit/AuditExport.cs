@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace Custos.Core.Audit;
@@ -52,67 +53,127 @@ public static class AuditExport
         o.Write("\n"u8);
     }
 
-    /// <summary>Reads an export: header, checkpoints, and a lazily parsed stream of events.</summary>
-    public static async Task<(AuditExportHeader Header, List<AuditCheckpoint> Checkpoints, IAsyncEnumerable<AuditEvent> Events)> ReadAsync(
-        TextReader reader, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads an export: header, checkpoints, and the event lines as ordered chunks of <see cref="AuditLink"/>s,
+    /// hashed on every core. An event line is checked byte for byte: the line without its <c>"hash"</c> member is the
+    /// canonical JSON that was hashed, so any edit (or re-serialisation) of the line is detected.
+    /// </summary>
+    public static async Task<(AuditExportHeader Header, List<AuditCheckpoint> Checkpoints, IAsyncEnumerable<AuditLink[]> Links)> ReadAsync(
+        Stream stream, CancellationToken cancellationToken)
     {
-        var lineNumber = 1;
-        var first = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+        var lines = new LineReader(stream, MaxLineBytes);
+        var first = await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new FormatException("the export is empty");
-        var header = ParseHeader(first);
+        var header = ParseHeader(Encoding.UTF8.GetString(first));
         var checkpoints = new List<AuditCheckpoint>();
-        string? pending = null;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        byte[]? pending = null;
+        while (await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {
-            lineNumber++;
             if (line.Length == 0) continue;
-            if (!line.StartsWith("{\"checkpoint\":", StringComparison.Ordinal))
+            if (!line.AsSpan().StartsWith("{\"checkpoint\":"u8))
             {
                 pending = line;
                 break;
             }
-            checkpoints.Add(ParseCheckpoint(line, lineNumber));
+            checkpoints.Add(ParseCheckpoint(Encoding.UTF8.GetString(line), lines.LineNumber));
         }
-        return (header, checkpoints, ReadEventsAsync(reader, pending, lineNumber, cancellationToken));
+        return (header, checkpoints, ReadLinksAsync(lines, pending, cancellationToken));
     }
 
-    private static async IAsyncEnumerable<AuditEvent> ReadEventsAsync(TextReader reader, string? first, int lineNumber, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<AuditLink[]> ReadLinksAsync(LineReader lines, byte[]? first, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // Lines are parsed in parallel chunks: JSON parsing costs more than hashing.
-        var lines = new List<(string Text, int Number)>(4096);
-        if (first is not null) lines.Add((first, lineNumber));
-        while (true)
+        const int chunkSize = 8192;
+        var chunk = new List<(byte[] Line, int Number)>(chunkSize);
+        if (first is not null) chunk.Add((first, lines.LineNumber));
+        var done = false;
+        while (!done)
         {
-            string? line = null;
-            while (lines.Count < 4096 && (line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)) is not null)
+            while (chunk.Count < chunkSize)
             {
-                lineNumber++;
-                if (line.Length > 0) lines.Add((line, lineNumber));
+                var line = await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+                if (line is null)
+                {
+                    done = true;
+                    break;
+                }
+                if (line.Length > 0) chunk.Add((line, lines.LineNumber));
             }
-            var parsed = new AuditEvent?[lines.Count];
-            var errors = new FormatException?[lines.Count];
-            var snapshot = lines.ToArray();
-            Parallel.For(0, snapshot.Length, i =>
+            if (chunk.Count == 0) yield break;
+            var snapshot = chunk.ToArray();
+            chunk.Clear();
+            var links = new AuditLink[snapshot.Length];
+            var workers = Math.Min(Environment.ProcessorCount, Math.Max(1, snapshot.Length / 256));
+            Parallel.For(0, workers, w =>
             {
-                try
-                {
-                    parsed[i] = ParseEvent(snapshot[i].Text, snapshot[i].Number);
-                }
-                catch (FormatException e)
-                {
-                    errors[i] = e;
-                }
+                var scratch = new ArrayBufferWriter<byte>(1024);
+                for (var i = w; i < snapshot.Length; i += workers) links[i] = ParseLink(snapshot[i].Line, snapshot[i].Number, scratch);
             });
-            // Events before a broken line are still verified, so the first bad sequence number is exact.
-            for (var i = 0; i < parsed.Length; i++)
-            {
-                if (errors[i] is { } error) throw error;
-                yield return parsed[i]!;
-            }
-            lines.Clear();
-            if (line is null) yield break;
+            yield return links;
         }
     }
+
+    /// <summary>Reads seq, prev_hash and hash from an event line and checks the rest of the line against hash.</summary>
+    public static AuditLink ParseLink(byte[] line, int number, ArrayBufferWriter<byte> scratch)
+    {
+        long seq = -1;
+        byte[]? prev = null, hash = null;
+        int hashStart = -1, hashEnd = -1, members = 0;
+        try
+        {
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return Broken(number, "not a JSON object");
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1) continue;
+                members++;
+                var nameStart = (int)reader.TokenStartIndex;
+                if (reader.ValueTextEquals("seq"u8))
+                {
+                    reader.Read();
+                    seq = reader.GetInt64();
+                }
+                else if (reader.ValueTextEquals("prev_hash"u8))
+                {
+                    reader.Read();
+                    prev = Convert.FromHexString(reader.GetString() ?? "");
+                }
+                else if (reader.ValueTextEquals("hash"u8))
+                {
+                    reader.Read();
+                    hash = Convert.FromHexString(reader.GetString() ?? "");
+                    hashStart = nameStart;
+                    hashEnd = (int)reader.BytesConsumed;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            return Broken(number, "invalid JSON: " + e.Message);
+        }
+        if (seq < 0 || prev is null || hash is null || hashStart < 1 || line[hashStart - 1] != (byte)',')
+            return Broken(number, "not an event line (seq, prev_hash or hash missing)");
+        if (members != EventMembers.Length)
+            return new AuditLink(seq, prev, hash, $"line {number} (event {seq}): has {members} members instead of {EventMembers.Length} (modified)");
+        if (prev.Length != AuditChain.HashSize || hash.Length != AuditChain.HashSize)
+            return new AuditLink(seq, prev, hash, $"line {number} (event {seq}): hash or prev_hash is not 32 bytes (modified)");
+
+        scratch.ResetWrittenCount();
+        scratch.Write(prev);
+        scratch.Write(line.AsSpan(0, hashStart - 1));
+        scratch.Write(line.AsSpan(hashEnd));
+        Span<byte> computed = stackalloc byte[AuditChain.HashSize];
+        SHA256.HashData(scratch.WrittenSpan, computed);
+        return computed.SequenceEqual(hash)
+            ? new AuditLink(seq, prev, hash, null)
+            : new AuditLink(seq, prev, hash, $"line {number} (event {seq}): does not match its hash (modified or not in canonical form)");
+    }
+
+    private static AuditLink Broken(int number, string problem) => new(-1, [], [], $"line {number}: {problem}");
 
     private static AuditExportHeader ParseHeader(string line)
     {
@@ -149,56 +210,6 @@ public static class AuditExport
         {
             throw new FormatException($"line {number}: invalid checkpoint: {e.Message}", e);
         }
-    }
-
-    /// <summary>
-    /// Parses one event line strictly: exactly the event members, nothing else. A line that parses but was altered
-    /// still yields an event whose hash will not verify; a line that does not parse is reported with its number.
-    /// </summary>
-    public static AuditEvent ParseEvent(string line, int number)
-    {
-        if (line.Length > MaxLineBytes) throw new FormatException($"line {number}: longer than {MaxLineBytes} bytes");
-        try
-        {
-            using var doc = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = 64 });
-            var r = doc.RootElement;
-            if (r.ValueKind != JsonValueKind.Object) throw new FormatException("not an object");
-            var members = 0;
-            foreach (var p in r.EnumerateObject())
-            {
-                if (Array.BinarySearch(EventMembers, p.Name, StringComparer.Ordinal) < 0)
-                    throw new FormatException($"unexpected member \"{p.Name}\"");
-                members++;
-            }
-            if (members != EventMembers.Length) throw new FormatException("missing members");
-            var actor = r.GetProperty("actor");
-            if (!AuditOutcomeNames.TryParse(r.GetProperty("outcome").GetString(), out var outcome))
-                throw new FormatException("unknown outcome");
-            if (!AuditChain.TryParseTime(r.GetProperty("time").GetString() ?? "", out var time))
-                throw new FormatException("time is not RFC 3339 with microseconds");
-            var source = r.GetProperty("source");
-            var details = new ArrayBufferWriter<byte>();
-            var d = r.GetProperty("details");
-            if (d.ValueKind != JsonValueKind.Object) throw new FormatException("details is not an object");
-            CanonicalJson.WriteValue(d, details);
-            return new AuditEvent(
-                r.GetProperty("seq").GetInt64(), time, r.GetProperty("type").GetString()!,
-                new AuditActor(actor.GetProperty("kind").GetString()!, actor.GetProperty("id").GetString()!, actor.GetProperty("name").GetString()!),
-                outcome, NullableString(r, "target"), NullableString(r, "reason"),
-                source.ValueKind == JsonValueKind.Null ? null : new AuditSource(NullableString(source, "ip"), NullableString(source, "user_agent")),
-                NullableString(r, "request_id"), Encoding.UTF8.GetString(details.WrittenSpan),
-                Convert.FromHexString(r.GetProperty("prev_hash").GetString()!), Convert.FromHexString(r.GetProperty("hash").GetString()!));
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentNullException)
-        {
-            throw new FormatException($"line {number}: invalid event: {e.Message}", e);
-        }
-    }
-
-    private static string? NullableString(JsonElement e, string name)
-    {
-        var v = e.GetProperty(name);
-        return v.ValueKind == JsonValueKind.Null ? null : v.GetString();
     }
 
     private static string? OptionalString(JsonElement e, string name) =>

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using System.Threading.Channels;
+using System.Runtime.CompilerServices;
 
 namespace Custos.Core.Audit;
 
@@ -17,7 +17,7 @@ public sealed record AuditVerificationOptions
     public bool Partial { get; init; }
 }
 
-/// <summary>The outcome of <see cref="AuditVerifier.VerifyAsync"/>.</summary>
+/// <summary>The outcome of a verification.</summary>
 public sealed record AuditVerificationResult(
     bool Intact,
     long EventCount,
@@ -29,29 +29,66 @@ public sealed record AuditVerificationResult(
     IReadOnlyList<string> Notes);
 
 /// <summary>
-/// Re-walks the hash chain and checks signed checkpoints, offline. Hashing runs on every core (each event's hash
-/// depends only on its own fields and its stored prev_hash); links between events are then checked in order.
-/// Reports the first bad sequence number.
+/// One event as the verifier sees it: where it is, what it links to, and <see cref="Problem"/> when its content does
+/// not hash to <see cref="Hash"/> (or could not be read). <see cref="Seq"/> is -1 when not even that was readable.
+/// </summary>
+public readonly record struct AuditLink(long Seq, byte[] PrevHash, byte[] Hash, string? Problem)
+{
+    /// <summary>Checks an event's content against its stored hash.</summary>
+    public static AuditLink FromEvent(AuditEvent e, ArrayBufferWriter<byte> scratch, Span<byte> hash)
+    {
+        if (e.Hash.Length != AuditChain.HashSize || e.PrevHash.Length != AuditChain.HashSize)
+            return new(e.Seq, e.PrevHash, e.Hash, $"event {e.Seq}: hash or prev_hash is not 32 bytes (modified)");
+        if (!Enum.IsDefined(e.Outcome))
+            return new(e.Seq, e.PrevHash, e.Hash, $"event {e.Seq}: unknown outcome (modified)");
+        try
+        {
+            AuditChain.ComputeHash(e, scratch, hash);
+        }
+        catch (FormatException)
+        {
+            return new(e.Seq, e.PrevHash, e.Hash, $"event {e.Seq}: contents cannot be canonicalised (modified)");
+        }
+        return hash.SequenceEqual(e.Hash) ? new(e.Seq, e.PrevHash, e.Hash, null)
+            : new(e.Seq, e.PrevHash, e.Hash, $"event {e.Seq}: hash does not match its contents (modified)");
+    }
+}
+
+/// <summary>
+/// Re-walks the hash chain and checks signed checkpoints, offline. Content hashing runs on every core (an event's
+/// hash depends only on its own fields and its stored prev_hash); sources deliver ordered chunks of
+/// <see cref="AuditLink"/>s and the links between events are then checked in order. Reports the first bad sequence
+/// number.
 /// </summary>
 public static class AuditVerifier
 {
-    private const int ChunkSize = 4096;
+    private const int ChunkSize = 8192;
 
-    public static async Task<AuditVerificationResult> VerifyAsync(
-        IAsyncEnumerable<AuditEvent> events,
+    /// <summary>Verifies events from any source (hashing chunks in parallel).</summary>
+    public static Task<AuditVerificationResult> VerifyAsync(
+        IAsyncEnumerable<AuditEvent> events, IReadOnlyList<AuditCheckpoint> checkpoints, byte[]? storedPublicKey,
+        AuditVerificationOptions options, CancellationToken cancellationToken) =>
+        VerifyLinksAsync(LinksFromEvents(events, cancellationToken), checkpoints, storedPublicKey, options, cancellationToken);
+
+    /// <summary>Verifies a whole store, reading and hashing sequence ranges on every core at once.</summary>
+    public static async Task<AuditVerificationResult> VerifyStoreAsync(
+        IAuditStore store, IReadOnlyList<AuditCheckpoint> checkpoints, byte[]? storedPublicKey,
+        AuditVerificationOptions options, CancellationToken cancellationToken)
+    {
+        var head = await store.GetHeadAsync(cancellationToken).ConfigureAwait(false);
+        return await VerifyLinksAsync(LinksFromStore(store, head.Seq, cancellationToken), checkpoints, storedPublicKey, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task<AuditVerificationResult> VerifyLinksAsync(
+        IAsyncEnumerable<AuditLink[]> chunks,
         IReadOnlyList<AuditCheckpoint> checkpoints,
         byte[]? storedPublicKey,
         AuditVerificationOptions options,
         CancellationToken cancellationToken)
     {
         var notes = new List<string>();
-        var chunks = Channel.CreateBounded<AuditEvent[]>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var producer = Task.Run(() => ProduceAsync(events, chunks.Writer, stop.Token), CancellationToken.None);
-
-        var checkpointsBySeq = new Dictionary<long, AuditCheckpoint>();
-        foreach (var c in checkpoints) checkpointsBySeq.TryAdd(c.Seq, c);
-        var checkpointHashes = new Dictionary<long, byte[]>();
+        var checkpointSeqs = checkpoints.Select(c => c.Seq).ToHashSet();
+        var seenHashes = new Dictionary<long, byte[]>();
 
         long count = 0, gaps = 0, expectedSeq = 1;
         var prevHash = AuditChain.GenesisHash.ToArray();
@@ -59,77 +96,29 @@ public static class AuditVerifier
         (long Seq, string Problem)? failure = null;
         try
         {
-          try
-          {
-            await foreach (var chunk in chunks.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var chunk in chunks.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                var hashOk = HashChunk(chunk);
-                for (var i = 0; i < chunk.Length; i++)
+                foreach (var link in chunk)
                 {
-                    var e = chunk[i];
-                    if (e.Seq != expectedSeq)
-                    {
-                        if (e.Seq > expectedSeq && options.Partial)
-                        {
-                            gaps += e.Seq - expectedSeq;
-                        }
-                        else if (e.Seq > expectedSeq)
-                        {
-                            failure = (expectedSeq, e.Seq - expectedSeq == 1
-                                ? $"event {expectedSeq} is missing (deleted)"
-                                : $"events {expectedSeq}..{e.Seq - 1} are missing (deleted)");
-                            break;
-                        }
-                        else
-                        {
-                            failure = (e.Seq, $"event {e.Seq} appears out of order or twice (inserted or reordered)");
-                            break;
-                        }
-                    }
-                    else if (!e.PrevHash.AsSpan().SequenceEqual(prevHash))
-                    {
-                        failure = (e.Seq, $"event {e.Seq}: prev_hash does not match the hash of event {e.Seq - 1} (inserted, reordered or modified)");
-                        break;
-                    }
-                    if (!hashOk[i])
-                    {
-                        failure = (e.Seq, $"event {e.Seq}: hash does not match its contents (modified)");
-                        break;
-                    }
-                    if (checkpointsBySeq.ContainsKey(e.Seq)) checkpointHashes[e.Seq] = e.Hash;
-                    if (options.ExpectHead is { } eh && eh.Seq == e.Seq && !eh.Hash.AsSpan().SequenceEqual(e.Hash))
-                    {
-                        failure = (e.Seq, $"event {e.Seq} differs from the expected head recorded earlier (rewritten)");
-                        break;
-                    }
-                    prevHash = e.Hash;
-                    expectedSeq = e.Seq + 1;
-                    head = new AuditHead(e.Seq, e.Hash);
+                    failure = CheckLink(link, options, ref expectedSeq, ref gaps, prevHash);
+                    if (failure is not null) break;
+                    if (checkpointSeqs.Contains(link.Seq)) seenHashes[link.Seq] = link.Hash;
+                    prevHash = link.Hash;
+                    expectedSeq = link.Seq + 1;
+                    head = new AuditHead(link.Seq, link.Hash);
                     count++;
                 }
                 if (failure is not null) break;
             }
-          }
-          catch (FormatException e)
-          {
-              // An export line that does not even parse: tampering (or damage) at the next expected event.
-              failure = (expectedSeq, e.Message);
-          }
         }
-        finally
+        catch (FormatException e)
         {
-            await stop.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await producer.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-            }
+            // A source that cannot even be read further (a broken export line): damage at the next expected event.
+            failure = (expectedSeq, e.Message);
         }
 
         var verified = 0;
-        if (failure is null) failure = CheckCheckpoints(checkpoints, checkpointHashes, storedPublicKey, options, head, notes, ref verified);
+        failure ??= CheckCheckpoints(checkpoints, seenHashes, storedPublicKey, options, head, notes, ref verified);
         if (failure is null && options.ExpectHead is { } expect && head.Seq < expect.Seq)
             failure = (head.Seq + 1, $"the log ends at {head.Seq} but a head at {expect.Seq} was recorded earlier (truncated)");
         if (gaps > 0) notes.Add($"{gaps} events are not in this selection (filtered export): verified event by event");
@@ -137,6 +126,29 @@ public static class AuditVerifier
         return failure is { } f
             ? new AuditVerificationResult(false, count, head, f.Seq, f.Problem, verified, gaps, notes)
             : new AuditVerificationResult(true, count, head, null, null, verified, gaps, notes);
+    }
+
+    private static (long, string)? CheckLink(in AuditLink link, AuditVerificationOptions options, ref long expectedSeq, ref long gaps, byte[] prevHash)
+    {
+        if (link.Seq < 0) return (expectedSeq, link.Problem ?? "unreadable event");
+        if (link.Seq != expectedSeq)
+        {
+            if (link.Seq < expectedSeq)
+                return (link.Seq, $"event {link.Seq} appears out of order or twice (inserted or reordered)");
+            if (!options.Partial)
+                return (expectedSeq, link.Seq - expectedSeq == 1
+                    ? $"event {expectedSeq} is missing (deleted)"
+                    : $"events {expectedSeq}..{link.Seq - 1} are missing (deleted)");
+            gaps += link.Seq - expectedSeq;
+        }
+        else if (!link.PrevHash.AsSpan().SequenceEqual(prevHash))
+        {
+            return (link.Seq, $"event {link.Seq}: prev_hash does not match the hash of event {link.Seq - 1} (inserted, reordered or modified)");
+        }
+        if (link.Problem is not null) return (link.Seq, link.Problem);
+        if (options.ExpectHead is { } eh && eh.Seq == link.Seq && !eh.Hash.AsSpan().SequenceEqual(link.Hash))
+            return (link.Seq, $"event {link.Seq} differs from the expected head recorded earlier (rewritten)");
+        return null;
     }
 
     private static (long, string)? CheckCheckpoints(
@@ -175,55 +187,69 @@ public static class AuditVerifier
         return null;
     }
 
-    private static async Task ProduceAsync(IAsyncEnumerable<AuditEvent> events, ChannelWriter<AuditEvent[]> writer, CancellationToken cancellationToken)
+    /// <summary>Chunks of events, each chunk hashed on every core.</summary>
+    public static async IAsyncEnumerable<AuditLink[]> LinksFromEvents(IAsyncEnumerable<AuditEvent> events, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var buffer = new List<AuditEvent>(ChunkSize);
-        try
+        await foreach (var e in events.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var e in events.WithCancellation(cancellationToken).ConfigureAwait(false))
+            buffer.Add(e);
+            if (buffer.Count == ChunkSize)
             {
-                buffer.Add(e);
-                if (buffer.Count == ChunkSize)
-                {
-                    await writer.WriteAsync([.. buffer], cancellationToken).ConfigureAwait(false);
-                    buffer.Clear();
-                }
+                yield return HashChunk(buffer);
+                buffer.Clear();
             }
-            if (buffer.Count > 0) await writer.WriteAsync([.. buffer], cancellationToken).ConfigureAwait(false);
-            writer.TryComplete();
         }
-        catch (Exception e)
+        if (buffer.Count > 0) yield return HashChunk(buffer);
+    }
+
+    /// <summary>
+    /// Sequence ranges read and hashed concurrently (one task per core, plus one ahead), delivered in order. The
+    /// first range starts below 1 so rows an attacker inserted with seq ≤ 0 are seen too.
+    /// </summary>
+    public static async IAsyncEnumerable<AuditLink[]> LinksFromStore(IAuditStore store, long upToSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        const long rangeSize = 32_768;
+        var next = 0L;
+        var inflight = new Queue<Task<AuditLink[]>>();
+        void StartNext()
         {
-            // Events read before the error are still verified; the consumer then sees the error.
-            if (buffer.Count > 0 && e is not OperationCanceledException) await writer.WriteAsync([.. buffer], cancellationToken).ConfigureAwait(false);
-            writer.TryComplete(e);
+            var after = next == 0 ? long.MinValue : next;
+            var upTo = next + rangeSize >= upToSeq ? long.MaxValue : next + rangeSize;
+            next = upTo == long.MaxValue ? upToSeq + 1 : upTo;
+            inflight.Enqueue(Task.Run(() => ReadRangeAsync(store, after, upTo, cancellationToken), cancellationToken));
+        }
+        while (next <= upToSeq && inflight.Count < Environment.ProcessorCount + 1) StartNext();
+        while (inflight.Count > 0)
+        {
+            var chunk = await inflight.Dequeue().ConfigureAwait(false);
+            if (next <= upToSeq) StartNext();
+            yield return chunk;
         }
     }
 
-    private static bool[] HashChunk(AuditEvent[] chunk)
+    private static async Task<AuditLink[]> ReadRangeAsync(IAuditStore store, long after, long upTo, CancellationToken cancellationToken)
     {
-        var ok = new bool[chunk.Length];
-        var workers = Math.Min(Environment.ProcessorCount, Math.Max(1, chunk.Length / 256));
+        var links = new List<AuditLink>((int)Math.Min(RangeCapacity, 65_536));
+        var scratch = new ArrayBufferWriter<byte>(1024);
+        var hash = new byte[AuditChain.HashSize];
+        await foreach (var e in store.ReadAsync(new AuditQuery { AfterSeq = after, UpToSeq = upTo == long.MaxValue ? null : upTo }, cancellationToken).ConfigureAwait(false))
+            links.Add(AuditLink.FromEvent(e, scratch, hash));
+        return [.. links];
+    }
+
+    private const long RangeCapacity = 32_768;
+
+    private static AuditLink[] HashChunk(List<AuditEvent> chunk)
+    {
+        var links = new AuditLink[chunk.Count];
+        var workers = Math.Min(Environment.ProcessorCount, Math.Max(1, chunk.Count / 256));
         Parallel.For(0, workers, w =>
         {
             var scratch = new ArrayBufferWriter<byte>(1024);
             Span<byte> hash = stackalloc byte[AuditChain.HashSize];
-            for (var i = w; i < chunk.Length; i += workers)
-            {
-                var e = chunk[i];
-                if (e.Hash.Length != AuditChain.HashSize || e.PrevHash.Length != AuditChain.HashSize || !Enum.IsDefined(e.Outcome))
-                    continue;
-                try
-                {
-                    AuditChain.ComputeHash(e, scratch, hash);
-                }
-                catch (FormatException)
-                {
-                    continue;
-                }
-                ok[i] = hash.SequenceEqual(e.Hash);
-            }
+            for (var i = w; i < chunk.Count; i += workers) links[i] = AuditLink.FromEvent(chunk[i], scratch, hash);
         });
-        return ok;
+        return links;
     }
 }

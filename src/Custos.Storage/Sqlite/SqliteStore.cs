@@ -37,6 +37,8 @@ public sealed class SqliteStore : RelationalStore
 
     public override DatabaseEngine Engine => DatabaseEngine.Sqlite;
 
+    protected override bool SynchronousReads => true;
+
     /// <summary>Opens (and with <paramref name="readOnly"/> false, creates) the database file.</summary>
     public static SqliteStore Open(string path, bool readOnly = false)
     {

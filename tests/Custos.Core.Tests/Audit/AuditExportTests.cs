@@ -19,9 +19,9 @@ public class AuditExportTests
 
     private static async Task<AuditVerificationResult> VerifyText(string text)
     {
-        var (header, checkpoints, events) = await AuditExport.ReadAsync(new StringReader(text), CancellationToken.None);
+        var (header, checkpoints, links) = await AuditExport.ReadAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), CancellationToken.None);
         var key = header.PublicKey is not null && AuditSigningKey.TryParsePublicKey(header.PublicKey, out var k) ? k : null;
-        return await AuditVerifier.VerifyAsync(events, checkpoints, key,
+        return await AuditVerifier.VerifyLinksAsync(links, checkpoints, key,
             new AuditVerificationOptions { Partial = header.Filtered }, CancellationToken.None);
     }
 
@@ -62,6 +62,16 @@ public class AuditExportTests
         lines[6] = lines[6][..20];
         var broken = await VerifyText(string.Join('\n', lines));
         Assert.Equal(6, broken.FirstBadSeq);
+    }
+
+    [Fact]
+    public async Task A_reserialised_line_with_the_same_meaning_is_reported_as_not_canonical()
+    {
+        var lines = (await Export(AuditTestData.Chain(5), [], null)).Split('\n').ToList();
+        lines[3] = lines[3].Replace("{\"actor\":", "{ \"actor\" : ", StringComparison.Ordinal);
+        var result = await VerifyText(string.Join('\n', lines));
+        Assert.Equal(3, result.FirstBadSeq);
+        Assert.Contains("canonical", result.Problem, StringComparison.Ordinal);
     }
 
     [Fact]
