@@ -24,6 +24,17 @@ public sealed class PostgresStoreTests(PostgresFixture postgres) : StoreContract
     }
 
     [Fact]
+    public async Task A_read_only_store_reads_but_cannot_write()
+    {
+        var store = await MigratedAsync();
+        await store.SetSettingAsync("a", "b", CancellationToken.None);
+        await using var readOnly = PostgresStore.Open(DatabaseLocation.Parse(_connectionString), readOnly: true);
+        Assert.Equal("b", await readOnly.GetSettingAsync("a", CancellationToken.None));
+        await Assert.ThrowsAnyAsync<Exception>(() => readOnly.SetSettingAsync("a", "c", CancellationToken.None));
+        Assert.Equal("b", await store.GetSettingAsync("a", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task An_unreachable_server_is_a_transient_failure()
     {
         await using var store = PostgresStore.Open(DatabaseLocation.Parse($"postgres://postgres@127.0.0.1:{Custos.Testing.FreePort.Next()}/nothing"));

@@ -18,17 +18,20 @@ public sealed class PostgresStore : RelationalStore
     private const long AuditLockKey = 0x637573746f730002;
     private readonly NpgsqlDataSource _dataSource;
 
-    private PostgresStore(DatabaseLocation location)
+    private PostgresStore(DatabaseLocation location, bool readOnly)
     {
         Location = location;
-        _dataSource = NpgsqlDataSource.Create(location.ConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(location.ConnectionString);
+        // Offline tools (verify, export) run in read-only sessions: they cannot write even by mistake.
+        if (readOnly) builder.Options = (builder.Options + " -c default_transaction_read_only=on").Trim();
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
     public DatabaseLocation Location { get; }
 
     public override DatabaseEngine Engine => DatabaseEngine.Postgres;
 
-    public static PostgresStore Open(DatabaseLocation location) => new(location);
+    public static PostgresStore Open(DatabaseLocation location, bool readOnly = false) => new(location, readOnly);
 
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) => await OpenNpgsqlAsync(cancellationToken).ConfigureAwait(false);
 
