@@ -14,6 +14,8 @@ namespace Custos.Storage;
 /// </summary>
 public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore, IBootstrapTokenStore, IAsyncDisposable
 {
+    internal const string EventColumnList = EventColumns;
+
     protected const string EventColumns =
         "seq, time_us, type, actor_kind, actor_id, actor_name, outcome, target, reason, source_ip, source_user_agent, request_id, details, prev_hash, hash";
 

@@ -25,8 +25,36 @@ public static class AuditChain
         return new DateTimeOffset(utc.Ticks - (utc.Ticks % 10), TimeSpan.Zero);
     }
 
-    public static string FormatTime(DateTimeOffset time) =>
-        time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatTime(DateTimeOffset time) => string.Create(27, time, static (span, t) => WriteTime(t, span));
+
+    /// <summary>Writes <c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c> (27 characters) without format-string parsing: it is on the append path.</summary>
+    private static void WriteTime(DateTimeOffset time, Span<char> o)
+    {
+        var utc = time.UtcDateTime;
+        Digits(o[..4], utc.Year);
+        o[4] = '-';
+        Digits(o.Slice(5, 2), utc.Month);
+        o[7] = '-';
+        Digits(o.Slice(8, 2), utc.Day);
+        o[10] = 'T';
+        Digits(o.Slice(11, 2), utc.Hour);
+        o[13] = ':';
+        Digits(o.Slice(14, 2), utc.Minute);
+        o[16] = ':';
+        Digits(o.Slice(17, 2), utc.Second);
+        o[19] = '.';
+        Digits(o.Slice(20, 6), (int)(utc.Ticks % TimeSpan.TicksPerSecond / 10));
+        o[26] = 'Z';
+    }
+
+    private static void Digits(Span<char> o, int value)
+    {
+        for (var i = o.Length - 1; i >= 0; i--)
+        {
+            o[i] = (char)('0' + (value % 10));
+            value /= 10;
+        }
+    }
 
     public static bool TryParseTime(string text, out DateTimeOffset time) =>
         DateTimeOffset.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture,
@@ -98,7 +126,11 @@ public static class AuditChain
         CanonicalJson.Append(o, ",\"target\":"u8);
         WriteNullableString(e.Target, o);
         CanonicalJson.Append(o, ",\"time\":\""u8);
-        WriteAscii(FormatTime(e.Time), o);
+        Span<char> time = stackalloc char[27];
+        WriteTime(e.Time, time);
+        var span = o.GetSpan(27);
+        for (var i = 0; i < 27; i++) span[i] = (byte)time[i];
+        o.Advance(27);
         CanonicalJson.Append(o, "\",\"type\":"u8);
         CanonicalJson.WriteString(e.Type, o);
         CanonicalJson.Append(o, "}"u8);
@@ -126,13 +158,6 @@ public static class AuditChain
             span[(2 * i) + 1] = Hex(bytes[i] & 0xF);
         }
         o.Advance(bytes.Length * 2);
-    }
-
-    private static void WriteAscii(string s, IBufferWriter<byte> o)
-    {
-        var span = o.GetSpan(s.Length);
-        for (var i = 0; i < s.Length; i++) span[i] = (byte)s[i];
-        o.Advance(s.Length);
     }
 
     private static void WriteUtf8(string s, IBufferWriter<byte> o)

@@ -16,7 +16,7 @@ public sealed class SqliteStore : RelationalStore
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writerLock = new(1, 1);
     private SqliteConnection? _writer;
-    private SqliteCommand? _insertEvent;
+    private EventInsert? _insertEvent;
 
     private SqliteStore(string path, bool readOnly)
     {
@@ -206,28 +206,8 @@ public sealed class SqliteStore : RelationalStore
         }
         var events = batch.Events;
         var checkpoint = batch.Checkpoint;
-        var insert = _insertEvent ??= PrepareInsert(connection);
-        insert.Transaction = transaction;
-        foreach (var e in events)
-        {
-            var p = insert.Parameters;
-            p[0].Value = e.Seq;
-            p[1].Value = ToMicros(e.Time);
-            p[2].Value = e.Type;
-            p[3].Value = e.Actor.Kind;
-            p[4].Value = e.Actor.Id;
-            p[5].Value = e.Actor.Name;
-            p[6].Value = e.Outcome.ToName();
-            p[7].Value = (object?)e.Target ?? DBNull.Value;
-            p[8].Value = (object?)e.Reason ?? DBNull.Value;
-            p[9].Value = (object?)e.Source?.Ip ?? DBNull.Value;
-            p[10].Value = (object?)e.Source?.UserAgent ?? DBNull.Value;
-            p[11].Value = (object?)e.RequestId ?? DBNull.Value;
-            p[12].Value = e.Details;
-            p[13].Value = e.PrevHash;
-            p[14].Value = e.Hash;
-            insert.ExecuteNonQuery();
-        }
+        var insert = _insertEvent ??= EventInsert.Prepare(connection);
+        foreach (var e in events) insert.Execute(e);
         if (checkpoint is not null)
         {
             using var command = connection.CreateCommand();
@@ -241,15 +221,6 @@ public sealed class SqliteStore : RelationalStore
             command.ExecuteNonQuery();
         }
         transaction.Commit();
-    }
-
-    private static SqliteCommand PrepareInsert(SqliteConnection connection)
-    {
-        var command = connection.CreateCommand();
-        var names = EventColumns.Split(", ");
-        command.CommandText = $"INSERT INTO audit_events ({EventColumns}) VALUES ({string.Join(", ", names.Select(n => "@" + n))})";
-        foreach (var name in names) command.Parameters.Add(new SqliteParameter("@" + name, null));
-        return command;
     }
 
     public override async ValueTask DisposeAsync()
