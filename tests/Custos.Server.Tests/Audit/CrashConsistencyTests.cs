@@ -27,6 +27,10 @@ public sealed class CrashConsistencyTests(SharedPostgres postgres) : IDisposable
         IReadOnlyList<Ack> acks;
         await using (var harness = HarnessProcess.Start(database.Url, Writers))
         {
+            await harness.WaitForAcksAsync(AcksBeforeKill / 2, TimeSpan.FromSeconds(120));
+            // Verifying a log while it grows must not mistake the new events or checkpoints for tampering.
+            var live = await CustosCli.VerifyAsync(database);
+            Assert.True(live.ExitCode == 0, "verify during appends: " + live);
             await harness.WaitForAcksAsync(AcksBeforeKill, TimeSpan.FromSeconds(120));
             acks = await harness.KillAsync();
         }

@@ -87,6 +87,27 @@ public sealed class ConfigurationTests : IDisposable
         AssertRefusedNamingAsync(key, ["--config", WriteYaml(yaml)]);
 
     [Fact]
+    public async Task Configured_body_limit_is_enforced()
+    {
+        await using var server = await ServerProcess.StartReadyAsync(DataDir, ["--config", WriteYaml("http:\n  max_body_bytes: 4096\n")]);
+        using var client = server.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var small = await client.PostAsync("/v1/audit/events/search",
+            new StringContent("{\"outcome\": \"success\"" + new string(' ', 3000) + "}", System.Text.Encoding.UTF8, "application/json"), ct);
+        Assert.Equal(System.Net.HttpStatusCode.OK, small.StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/audit/events/search")
+        {
+            Content = new StringContent("{\"outcome\": \"success\"" + new string(' ', 5000) + "}", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.ExpectContinue = true;
+        using var large = await client.SendAsync(request, ct);
+        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Contains("4096", await large.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_help_lists_every_configuration_key()
     {
         var result = await CustosCli.RunAsync("serve", "--help");

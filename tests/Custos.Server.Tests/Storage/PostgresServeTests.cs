@@ -122,6 +122,28 @@ public sealed class PostgresServeTests(PrivatePostgres outage, SharedPostgres sh
     }
 
     [Fact]
+    public async Task Sigterm_during_an_outage_exits_promptly_and_the_log_still_verifies_afterwards()
+    {
+        var url = await OutageDatabaseUrlAsync();
+        await using var server = await ServerProcess.StartReadyAsync(_root.Combine("stop-while-down"), ["--database", url], FastRetry);
+        await outage.Cluster.StopAsync();
+        int exitCode;
+        try
+        {
+            await WaitForStatusAsync(server, "/readyz", HttpStatusCode.ServiceUnavailable);
+            exitCode = await server.StopAsync();
+        }
+        finally
+        {
+            await outage.Cluster.RestartAsync();
+        }
+        Assert.True(exitCode == 0, $"exit {exitCode}:\n{server.Output}");
+        Assert.Contains("server.stop could not be recorded", server.Output, StringComparison.Ordinal);
+        var verify = await CustosCli.RunAsync("audit", "verify", "--database", url);
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+    }
+
+    [Fact]
     public async Task Two_instances_on_one_postgres_database_both_start_and_append_to_one_intact_chain()
     {
         var database = await shared.CreateDatabaseAsync();
