@@ -52,14 +52,22 @@ public static class CustosServer
     {
         var dataDirectory = new DataDirectory(options.DataDir);
         dataDirectory.EnsureCreated();
-        var masterKey = dataDirectory.LoadMasterKey(create: true, Environment.GetEnvironmentVariable(DataDirectory.MasterKeyEnvironmentVariable));
-        var certificate = TlsCertificates.LoadOrCreate(dataDirectory, options.TlsCert, options.TlsKey, options.TlsSans, time, out _);
-        var location = options.DatabaseUrl is null ? DatabaseLocation.SqliteFile(dataDirectory.DatabaseFile) : DatabaseLocation.Parse(options.DatabaseUrl);
-        var store = StoreFactory.Open(location);
-        if (location.Engine == DatabaseEngine.Sqlite)
+        MasterKey masterKey;
+        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
+        RelationalStore store;
+        DatabaseLocation location;
+        // Another process starting on the same directory finishes creating the key files and database first.
+        using (dataDirectory.LockForInitialization(TimeSpan.FromSeconds(60)))
         {
-            // A foreign, corrupt or too-new SQLite file is refused before anything listens.
-            store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+            masterKey = dataDirectory.LoadMasterKey(create: true, Environment.GetEnvironmentVariable(DataDirectory.MasterKeyEnvironmentVariable));
+            certificate = TlsCertificates.LoadOrCreate(dataDirectory, options.TlsCert, options.TlsKey, options.TlsSans, time, out _);
+            location = options.DatabaseUrl is null ? DatabaseLocation.SqliteFile(dataDirectory.DatabaseFile) : DatabaseLocation.Parse(options.DatabaseUrl);
+            store = StoreFactory.Open(location);
+            if (location.Engine == DatabaseEngine.Sqlite)
+            {
+                // A foreign, corrupt or too-new SQLite file is refused before anything listens.
+                store.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Custos", ContentRootPath = dataDirectory.Root });

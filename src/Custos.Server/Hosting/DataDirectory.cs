@@ -39,6 +39,35 @@ public sealed class DataDirectory
         Directory.CreateDirectory(TlsDirectory, DirectoryMode);
     }
 
+    public string InitializationLockFile => Path.Combine(Root, ".init.lock");
+
+    /// <summary>
+    /// Holds an exclusive lock (flock) on DIR/.init.lock until disposed. First-start initialisation runs under it:
+    /// two processes started at once on an empty directory would otherwise each write a master key, a TLS pair and a
+    /// database file, and the loser's master key could replace the one that sealed the audit signing key.
+    /// </summary>
+    public IDisposable LockForInitialization(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(InitializationLockFile, new FileStreamOptions
+                {
+                    Mode = FileMode.OpenOrCreate,
+                    Access = FileAccess.ReadWrite,
+                    Share = FileShare.None,
+                    UnixCreateMode = SecretFileMode,
+                });
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
     /// <summary>
     /// The master key: from CUSTOS_MASTER_KEY if set, else DIR/master.key, created (0600) when <paramref name="create"/>.
     /// </summary>

@@ -44,6 +44,34 @@ public sealed class DataDirectoryTests : IDisposable
         Assert.False(File.Exists(Path.Combine(dir, "custos.db")), "the database was created although the master key was refused");
     }
 
+    [Fact]
+    public async Task Two_first_starts_at_once_on_one_data_directory_agree_on_its_keys()
+    {
+        // Two servers started together on the same empty directory (twice over, to give a race every chance) must not
+        // each write their own master key, TLS pair or database file: the loser's files would replace the winner's,
+        // and the audit signing key sealed under the replaced master key would be lost for good.
+        string[] dirs = [_root.Combine("twins-1"), _root.Combine("twins-2")];
+        var servers = dirs.SelectMany(dir => new[] { ServerProcess.Start(dir), ServerProcess.Start(dir) }).ToList();
+        try
+        {
+            await Task.WhenAll(servers.Select(s => s.WaitReadyAsync()));
+            Assert.Equal(new int[servers.Count], await Task.WhenAll(servers.Select(s => s.StopAsync())));
+        }
+        finally
+        {
+            foreach (var server in servers) await server.DisposeAsync();
+        }
+
+        foreach (var dir in dirs)
+        {
+            var verify = await CustosCli.RunAsync("audit", "verify", "--data-dir", dir);
+            Assert.True(verify.ExitCode == 0, verify.ToString());
+            // The key files left on disk are the ones in use: the installation starts again.
+            await using var again = await ServerProcess.StartReadyAsync(dir);
+            Assert.Equal(0, await again.StopAsync());
+        }
+    }
+
     [Theory]
     [InlineData("not base64 at all!")]
     [InlineData("c2hvcnQ=")]
