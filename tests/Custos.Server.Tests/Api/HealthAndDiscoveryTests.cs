@@ -81,7 +81,8 @@ public sealed class HealthAndDiscoveryTests(RunningSqliteServer fixture)
         var list = paths.GetProperty("/v1/audit/events").GetProperty("get");
         var parameters = list.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToHashSet();
         Assert.Superset(new HashSet<string?> { "since", "until", "type", "actor", "target", "outcome", "limit", "cursor" }, parameters);
-        Assert.True(paths.GetProperty("/v1/audit/events/search").TryGetProperty("post", out _));
+        var search = paths.GetProperty("/v1/audit/events/search").GetProperty("post");
+        Assert.True(search.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _), search.ToString());
         Assert.True(paths.TryGetProperty("/readyz", out _));
     }
 }

@@ -33,7 +33,9 @@ public sealed class ProblemDetailsTests(RunningSqliteServer fixture)
     public async Task Unknown_path_is_a_404_problem()
     {
         using var response = await fixture.Client.GetAsync("/v1/no-such-thing", Ct);
-        await AssertProblemAsync(response, HttpStatusCode.NotFound);
+        var problem = await AssertProblemAsync(response, HttpStatusCode.NotFound);
+        // The problem names the request so a report can be matched with the server's log.
+        Assert.Equal(response.Headers.GetValues("X-Request-Id").Single(), problem.GetProperty("request_id").GetString());
     }
 
     [Fact]

@@ -42,12 +42,16 @@ public sealed class TamperDetectionTests(StoppedInstallations installations)
     }
 
     [Fact]
-    public async Task Data_dir_form_verifies_the_installations_sqlite_log()
+    public async Task Data_dir_and_sqlite_url_forms_verify_the_installations_log()
     {
         var installation = installations[DatabaseEngine.Sqlite];
+        var head = (await installation.Database.EventsAsync())[^1].Head;
         var result = await CustosCli.RunAsync("audit", "verify", "--data-dir", installation.DataDir, "-o", "json");
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal((await installation.Database.EventsAsync())[^1].Head, result.Json.GetProperty("head").GetString());
+        Assert.Equal(head, result.Json.GetProperty("head").GetString());
+        var url = await CustosCli.RunAsync("audit", "verify", "--database", "sqlite:" + installation.Database.Url, "-o", "json");
+        Assert.True(url.ExitCode == 0, url.ToString());
+        Assert.Equal(head, url.Json.GetProperty("head").GetString());
     }
 
     [Theory]

@@ -148,8 +148,10 @@ public sealed class PostgresServeTests(PrivatePostgres outage, SharedPostgres sh
     {
         var database = await shared.CreateDatabaseAsync();
         var environment = new Dictionary<string, string?> { ["CUSTOS_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
+        // One instance names the database by URL, the other by an Npgsql connection string.
+        var connectionString = $"Host=127.0.0.1;Port={shared.Cluster.Port};Username=postgres;Database={database.Url[(database.Url.LastIndexOf('/') + 1)..]}";
         await using var first = ServerProcess.Start(_root.Combine("first"), ["--database", database.Url], environment);
-        await using var second = ServerProcess.Start(_root.Combine("second"), ["--database", database.Url], environment);
+        await using var second = ServerProcess.Start(_root.Combine("second"), ["--database", connectionString], environment);
 
         await Task.WhenAll(first.WaitReadyAsync(), second.WaitReadyAsync());
         var exitCodes = await Task.WhenAll(first.StopAsync(), second.StopAsync());
