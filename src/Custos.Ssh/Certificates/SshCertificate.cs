@@ -98,12 +98,12 @@ public sealed partial class SshCertificate : SshPublicKey
     {
         var reader = new SshReader(blob);
         string type = SshSignature.ReadName(ref reader, "certificate type");
-        if (!type.EndsWith(SshAlgorithmNames.CertificateSuffix, StringComparison.Ordinal))
+        if (!SshAlgorithmNames.IsCertificate(type))
         {
             throw new SshFormatException($"'{type}' is not a certificate type.");
         }
 
-        string plainType = type[..^SshAlgorithmNames.CertificateSuffix.Length];
+        string plainType = SshAlgorithmNames.PlainKeyFor(type);
         byte[] nonce = reader.ReadString().ToArray();
         ReadOnlySpan<byte> keyFieldsStart = reader.RemainingSpan;
         SkipKeyFields(plainType, ref reader);
@@ -171,7 +171,7 @@ public sealed partial class SshCertificate : SshPublicKey
             SshAlgorithmNames.Rsa => 2,
             SshAlgorithmNames.SecurityKeyEd25519 => 2,
             SshAlgorithmNames.SecurityKeyEcdsaP256 => 3,
-            _ => throw new SshFormatException(SshAlgorithmNames.RefusalReason(plainType + SshAlgorithmNames.CertificateSuffix)),
+            _ => throw new SshFormatException(SshAlgorithmNames.RefusalReason(SshAlgorithmNames.CertificateFor(plainType))),
         };
         for (int i = 0; i < strings; i++)
         {
