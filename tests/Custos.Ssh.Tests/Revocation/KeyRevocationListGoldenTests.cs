@@ -160,14 +160,14 @@ public sealed class KeyRevocationListGoldenTests : IDisposable
     private static HashSet<byte> SubsectionTypes(byte[] krl)
     {
         var types = new HashSet<byte>();
-        var reader = new Wire.SshReader(krl);
+        var reader = new Custos.Ssh.Wire.SshReader(krl);
         reader.ReadBytes(8 + 4 + 8 + 8 + 8);
         reader.ReadString();
         reader.ReadString();
         while (!reader.IsEmpty)
         {
             byte type = reader.ReadByte();
-            var section = new Wire.SshReader(reader.ReadString());
+            var section = new Custos.Ssh.Wire.SshReader(reader.ReadString());
             if (type != 1)
             {
                 continue;
