@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text;
 using Custos.Server.Tests.Fixtures;
 using Custos.Storage;
 
@@ -71,5 +73,61 @@ public sealed class GracefulShutdownTests(StoppedInstallations installations)
         var verify = await CustosCli.VerifyAsync(copy.Database, "--expect-head", before[^1].Head);
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Equal(after[^1].Seq, (await copy.Database.CheckpointsAsync())[^1].Seq);
+    }
+
+    [Fact]
+    public async Task Request_in_flight_at_sigterm_finishes_before_the_server_stops()
+    {
+        var copy = await installations.CopyAsync(DatabaseEngine.Sqlite);
+        await using var server = await ServerProcess.StartReadyAsync(copy.DataDir);
+        using var client = server.CreateClient();
+        var body = new TrickledContent("{\"type\": \"server.*\", ", "\"limit\": 10}");
+
+        var inFlight = client.PostAsync("/v1/audit/events/search", body, TestContext.Current.CancellationToken);
+        await body.FirstPartSent;
+        server.Process.Signal(15);
+        await server.WaitForOutputAsync("Application is shutting down", Timeouts.Ready);
+        body.SendTheRest();
+
+        using var response = await inFlight;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"server.start\"", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(0, await server.Process.WaitForExitAsync(Timeouts.Exit));
+        Assert.Equal("server.stop", (await copy.Database.EventsAsync())[^1].Type);
+    }
+
+    /// <summary>A JSON body sent in two parts, the second only when the test says so.</summary>
+    private sealed class TrickledContent : HttpContent
+    {
+        private readonly string _first;
+        private readonly string _rest;
+        private readonly TaskCompletionSource _firstSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _sendRest = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TrickledContent(string first, string rest)
+        {
+            _first = first;
+            _rest = rest;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        public Task FirstPartSent => _firstSent.Task;
+
+        public void SendTheRest() => _sendRest.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(_first));
+            await stream.FlushAsync();
+            _firstSent.TrySetResult();
+            await _sendRest.Task;
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(_rest));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 }
