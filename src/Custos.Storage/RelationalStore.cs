@@ -187,6 +187,7 @@ public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
+        await LockBootstrapTokensAsync(command, cancellationToken).ConfigureAwait(false);
         command.CommandText = "DELETE FROM bootstrap_tokens WHERE used_at_us IS NULL";
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         command.CommandText = "INSERT INTO bootstrap_tokens (id, token_hash, created_at_us, expires_at_us) VALUES (@id, @hash, @created, @expires)";
@@ -197,6 +198,34 @@ public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Stores the installation's first bootstrap token unless a token was ever stored. Atomic across instances: of
+    /// several instances starting at once on one database, exactly one gets true.
+    /// </summary>
+    public async Task<bool> TryAddFirstBootstrapTokenAsync(BootstrapTokenRecord token, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        await LockBootstrapTokensAsync(command, cancellationToken).ConfigureAwait(false);
+        command.CommandText = "INSERT INTO bootstrap_tokens (id, token_hash, created_at_us, expires_at_us) " +
+            "SELECT @id, @hash, @created, @expires WHERE NOT EXISTS (SELECT 1 FROM bootstrap_tokens)";
+        Add(command, "id", token.Id);
+        Add(command, "hash", token.TokenHash);
+        Add(command, "created", ToMicros(token.CreatedAt));
+        Add(command, "expires", ToMicros(token.ExpiresAt));
+        var inserted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return inserted;
+    }
+
+    /// <summary>
+    /// Serialises changes to the bootstrap tokens between instances, inside the caller's transaction. SQLite write
+    /// transactions (BEGIN IMMEDIATE) already exclude each other; PostgreSQL locks the table.
+    /// </summary>
+    protected virtual Task LockBootstrapTokensAsync(DbCommand command, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task<IReadOnlyList<BootstrapTokenRecord>> ListBootstrapTokensAsync(CancellationToken cancellationToken)
     {

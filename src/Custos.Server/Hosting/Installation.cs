@@ -75,10 +75,28 @@ public static class Installation
         RelationalStore store, AuditLog audit, DataDirectory dir, TimeProvider time, TimeSpan lifetime, AuditActor actor, CancellationToken cancellationToken)
     {
         var (token, record) = BootstrapToken.Issue(time, lifetime);
-        await audit.AppendAsync(new AuditEntry("bootstrap.token.issue", actor, AuditOutcome.Success, Target: "bootstrap-token/" + record.Id,
-            Details: new JsonObject { ["expires_at"] = AuditChain.FormatTime(record.ExpiresAt), ["file"] = dir.BootstrapTokenFile }), cancellationToken).ConfigureAwait(false);
+        await AuditIssueAsync(audit, dir, record, actor, cancellationToken).ConfigureAwait(false);
         await store.ReplaceBootstrapTokenAsync(record, cancellationToken).ConfigureAwait(false);
         DataDirectory.WriteSecretFile(dir.BootstrapTokenFile, token + "\n");
         return record;
     }
+
+    /// <summary>
+    /// The first start's token: issued only if no token was ever issued, so that of several instances starting at
+    /// once on one database exactly one issues it (the others get null). The stored hash is useless until the
+    /// plaintext is written, and that happens only after the issuance is audited.
+    /// </summary>
+    public static async Task<BootstrapTokenRecord?> IssueFirstBootstrapTokenAsync(
+        RelationalStore store, AuditLog audit, DataDirectory dir, TimeProvider time, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        var (token, record) = BootstrapToken.Issue(time, lifetime);
+        if (!await store.TryAddFirstBootstrapTokenAsync(record, cancellationToken).ConfigureAwait(false)) return null;
+        await AuditIssueAsync(audit, dir, record, AuditActor.System, cancellationToken).ConfigureAwait(false);
+        DataDirectory.WriteSecretFile(dir.BootstrapTokenFile, token + "\n");
+        return record;
+    }
+
+    private static async Task AuditIssueAsync(AuditLog audit, DataDirectory dir, BootstrapTokenRecord record, AuditActor actor, CancellationToken cancellationToken) =>
+        await audit.AppendAsync(new AuditEntry("bootstrap.token.issue", actor, AuditOutcome.Success, Target: "bootstrap-token/" + record.Id,
+            Details: new JsonObject { ["expires_at"] = AuditChain.FormatTime(record.ExpiresAt), ["file"] = dir.BootstrapTokenFile }), cancellationToken).ConfigureAwait(false);
 }

@@ -86,10 +86,9 @@ public sealed partial class StartupService(
             }), stoppingToken).ConfigureAwait(false);
 
         if (!await Installation.IsBootstrappedAsync(runtime.Store, stoppingToken).ConfigureAwait(false) &&
-            (await runtime.Store.ListBootstrapTokensAsync(stoppingToken).ConfigureAwait(false)).Count == 0)
+            await Installation.IssueFirstBootstrapTokenAsync(runtime.Store, _audit, runtime.DataDirectory, time,
+                runtime.Options.BootstrapTokenTtl, stoppingToken).ConfigureAwait(false) is { } record)
         {
-            var record = await Installation.IssueBootstrapTokenAsync(runtime.Store, _audit, runtime.DataDirectory, time,
-                runtime.Options.BootstrapTokenTtl, AuditActor.System, stoppingToken).ConfigureAwait(false);
             // The terminal gets the file's path and the next command, never the token itself.
             var server = $"https://{(runtime.Options.ListenHost is "*" or "0.0.0.0" ? "127.0.0.1" : runtime.Options.ListenHost)}:{runtime.Options.Listen.Port}";
             Console.Out.WriteLine(

@@ -199,5 +199,12 @@ public sealed class PostgresStore : RelationalStore
     private static void AddText(NpgsqlParameterCollection parameters, string name, IEnumerable<string?> values) =>
         parameters.Add(new NpgsqlParameter<string?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. values] });
 
+    protected override async Task LockBootstrapTokensAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        // READ COMMITTED would let two instances each see no token and each insert one.
+        command.CommandText = "LOCK TABLE bootstrap_tokens IN EXCLUSIVE MODE";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public override async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
 }

@@ -66,6 +66,11 @@ public sealed class DataDirectoryTests : IDisposable
         {
             var verify = await CustosCli.RunAsync("audit", "verify", "--data-dir", dir);
             Assert.True(verify.ExitCode == 0, verify.ToString());
+            var database = AuditDatabase.Sqlite(Path.Combine(dir, "custos.db"));
+            Assert.Single(await database.EventsAsync(), e => e.Type == "audit.key.create");
+            Assert.Single(await database.EventsAsync(), e => e.Type == "bootstrap.token.issue");
+            var token = (await File.ReadAllTextAsync(Path.Combine(dir, "bootstrap.token"), TestContext.Current.CancellationToken)).Trim();
+            Assert.Equal(token.Split('_')[1], await database.ScalarAsync("SELECT id FROM bootstrap_tokens WHERE used_at_us IS NULL"));
             // The key files left on disk are the ones in use: the installation starts again.
             await using var again = await ServerProcess.StartReadyAsync(dir);
             Assert.Equal(0, await again.StopAsync());

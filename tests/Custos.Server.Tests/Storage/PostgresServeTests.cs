@@ -165,6 +165,13 @@ public sealed class PostgresServeTests(PrivatePostgres outage, SharedPostgres sh
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Seq));
         Assert.False(File.Exists(Path.Combine(first.DataDir, "master.key")), "CUSTOS_MASTER_KEY was given, yet a master.key file was written");
 
+        // One installation, one first start: exactly one bootstrap token is issued, and the file that holds it is valid.
+        Assert.Single(events, e => e.Type == "bootstrap.token.issue");
+        var unused = await database.ScalarAsync("SELECT string_agg(id, ',') FROM bootstrap_tokens WHERE used_at_us IS NULL");
+        var files = new[] { first.DataDir, second.DataDir }.Select(d => Path.Combine(d, "bootstrap.token")).Where(File.Exists).ToList();
+        var file = Assert.Single(files);
+        Assert.Equal((await File.ReadAllTextAsync(file, Ct)).Trim().Split('_')[1], unused);
+
         var verify = await CustosCli.VerifyAsync(database);
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Equal(events.Count, verify.Json.GetProperty("events").GetInt32());
