@@ -61,7 +61,7 @@ public static class ExportCommand
 
             try
             {
-                await using var store = OfflineInstallation.Open(parse.GetValue(dataDir), parse.GetValue(database), readOnly: true);
+                await using var store = await OfflineInstallation.OpenForReadingAsync(parse.GetValue(dataDir), parse.GetValue(database), cancellationToken);
                 var head = await store.GetHeadAsync(cancellationToken);
                 query = query with { UpToSeq = head.Seq };
                 var outPath = parse.GetValue(output);

@@ -71,7 +71,7 @@ public static class VerifyCommand
 
     private static async Task<AuditVerificationResult> VerifyDatabaseAsync(string? dataDir, string? database, AuditVerificationOptions options, CancellationToken cancellationToken)
     {
-        await using var store = OfflineInstallation.Open(dataDir, database, readOnly: true);
+        await using var store = await OfflineInstallation.OpenForReadingAsync(dataDir, database, cancellationToken);
         var keyText = await store.GetSettingAsync(SettingKeys.AuditPublicKey, cancellationToken);
         byte[]? publicKey = null;
         if (keyText is not null && !AuditSigningKey.TryParsePublicKey(keyText, out publicKey))

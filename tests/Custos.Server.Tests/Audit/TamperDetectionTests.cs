@@ -198,6 +198,39 @@ public sealed class TamperDetectionTests(StoppedInstallations installations)
     }
 
     [Fact]
+    public async Task Database_that_is_not_a_custos_database_is_named_as_such()
+    {
+        var random = Path.Combine(installations.Scratch, "random.db");
+        await File.WriteAllBytesAsync(random, RandomNumberGenerator.GetBytes(64 * 1024), TestContext.Current.CancellationToken);
+        var foreign = AuditDatabase.Sqlite(Path.Combine(installations.Scratch, "foreign.db"));
+        await foreign.ExecuteAsync("CREATE TABLE customers (id INTEGER PRIMARY KEY)");
+
+        foreach (var path in new[] { random, foreign.Url })
+        {
+            foreach (var command in new[] { "verify", "export" })
+            {
+                var result = await CustosCli.RunAsync("audit", command, "--database", path);
+                Assert.True(result.ExitCode == 3, $"audit {command} {path}: {result}");
+                Assert.Contains("is not a Custos database", result.Stderr, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(DatabaseEngine.Sqlite)]
+    [InlineData(DatabaseEngine.Postgres)]
+    public async Task Database_written_by_a_newer_custos_is_named_as_such(DatabaseEngine engine)
+    {
+        var database = await installations.CopyDatabaseAsync(engine);
+        await database.ExecuteAsync("INSERT INTO custos_schema_migrations (version, name, applied_at_us) VALUES (999, '0999_future.sql', 0)");
+
+        var result = await CustosCli.VerifyAsync(database);
+
+        Assert.True(result.ExitCode == 3, result.ToString());
+        Assert.Contains("newer than this Custos knows", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_database_file_is_a_usage_error_and_is_not_created()
     {
         var missing = Path.Combine(installations.Scratch, "absent.db");
