@@ -127,8 +127,9 @@ public static class ConfigurationLoader
         if (colon <= 0 || colon == text.Length - 1)
             throw new ConfigurationException($"server.listen: expected HOST:PORT, got \"{text}\"");
         var host = text[..colon].Trim('[', ']');
-        if (!int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
-            throw new ConfigurationException($"server.listen: port must be 0-65535, got \"{text[(colon + 1)..]}\"");
+        // Port 0 would bind a random port that the terminal's next command and the audit log could not name.
+        if (!int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new ConfigurationException($"server.listen: port must be 1-65535, got \"{text[(colon + 1)..]}\"");
         IPAddress address;
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) address = IPAddress.Loopback;
         else if (host is "*" or "0.0.0.0") address = IPAddress.Any;

@@ -62,6 +62,7 @@ public sealed class ConfigurationTests : IDisposable
     [Theory]
     [InlineData("log.level", "--log-level", "loud")]
     [InlineData("server.listen", "--listen", "127.0.0.1:70000")]
+    [InlineData("server.listen", "--listen", "127.0.0.1:0")]
     [InlineData("server.listen", "--listen", "example.com:3080")]
     [InlineData("tls.sans", "--tls-san", "not a host!")]
     [InlineData("tls.cert", "--tls-cert", "/nowhere/cert.pem")]
