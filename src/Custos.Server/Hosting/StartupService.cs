@@ -85,12 +85,16 @@ public sealed partial class StartupService(
                 ["version"] = typeof(StartupService).Assembly.GetName().Version?.ToString(),
             }), stoppingToken).ConfigureAwait(false);
 
+        // The next command and "ready" are printed only once the HTTPS listener accepts connections: a script that
+        // acts on them at once must not find the port closed.
+        await WaitUntilListeningAsync(stoppingToken).ConfigureAwait(false);
+
         if (!await Installation.IsBootstrappedAsync(runtime.Store, stoppingToken).ConfigureAwait(false) &&
             await Installation.IssueFirstBootstrapTokenAsync(runtime.Store, _audit, runtime.DataDirectory, time,
                 runtime.Options.BootstrapTokenTtl, stoppingToken).ConfigureAwait(false) is { } record)
         {
             // The terminal gets the file's path and the next command, never the token itself.
-            var server = $"https://{(runtime.Options.ListenHost is "*" or "0.0.0.0" ? "127.0.0.1" : runtime.Options.ListenHost)}:{runtime.Options.Listen.Port}";
+            var server = ClientUrl(runtime.Options);
             Console.Out.WriteLine(
                 $"""
 
@@ -103,6 +107,26 @@ public sealed partial class StartupService(
         }
         runtime.SetReady(_audit);
         LogReady(_logger, runtime.Options.Listen.ToString(), runtime.Store.Engine.ToString());
+    }
+
+    private async Task WaitUntilListeningAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The URL a client on this machine uses: loopback for a wildcard address, IPv6 literals in brackets (RFC 3986 §3.2.2).</summary>
+    private static string ClientUrl(Configuration.CustosOptions options)
+    {
+        var address = options.Listen.Address;
+        var host = address.Equals(System.Net.IPAddress.Any) ? "127.0.0.1"
+            : address.Equals(System.Net.IPAddress.IPv6Any) ? "[::1]"
+            : address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]"
+            : options.ListenHost;
+        return $"https://{host}:{options.Listen.Port}";
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -44,7 +44,7 @@ public sealed class BootstrapTokenTests(StoppedInstallations installations)
         var fresh = (await File.ReadAllTextAsync(tokenFile, Ct)).Trim();
         Assert.NotEqual(earlier, fresh);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
-        Assert.DoesNotContain(fresh.Split('_')[2], result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(fresh.Split('_', 3)[2], result.Output, StringComparison.Ordinal);
         Assert.Contains(tokenFile, result.Stdout, StringComparison.Ordinal);
 
         // Only the fresh token is valid: one unused row, holding the fresh token's hash.
@@ -58,7 +58,7 @@ public sealed class BootstrapTokenTests(StoppedInstallations installations)
         Assert.Equal("bootstrap.token.issue", issued.Type);
         Assert.Equal("custos-cli", issued.ActorId);
         Assert.Equal("bootstrap-token/" + row.Id, issued.Target);
-        Assert.DoesNotContain(fresh.Split('_')[2], issued.Details, StringComparison.Ordinal);
+        Assert.DoesNotContain(fresh.Split('_', 3)[2], issued.Details, StringComparison.Ordinal);
         Assert.Equal(tokenFile, JsonDocument.Parse(issued.Details).RootElement.GetProperty("file").GetString());
 
         var verify = await CustosCli.VerifyAsync(installation.Database, "--expect-head", before[^1].Head);

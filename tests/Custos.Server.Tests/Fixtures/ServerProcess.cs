@@ -68,8 +68,9 @@ public sealed class ServerProcess : IAsyncDisposable
                     using var response = await client.GetAsync("/readyz");
                     if (response.IsSuccessStatusCode) return;
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or System.Security.Cryptography.CryptographicException or IOException)
                 {
+                    // Not listening yet, or the certificate file is still being written.
                 }
             }
             await Task.Delay(100);

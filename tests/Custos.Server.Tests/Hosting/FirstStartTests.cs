@@ -62,8 +62,9 @@ public sealed class FirstStartTests(RunningSqliteServer fixture)
     public void Bootstrap_token_appears_in_no_terminal_line()
     {
         var token = fixture.FirstBootstrapToken;
-        Assert.StartsWith("cbt_", token, StringComparison.Ordinal);
-        var secret = token.Split('_')[2];
+        Assert.Matches("^cbt_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$", token);
+        // The secret part is base64url, which may itself contain '_'.
+        var secret = token.Split('_', 3)[2];
         Assert.DoesNotContain(secret, fixture.Server.Process.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, fixture.Server.Process.Stderr, StringComparison.Ordinal);
     }
@@ -71,7 +72,7 @@ public sealed class FirstStartTests(RunningSqliteServer fixture)
     [Fact]
     public async Task Bootstrap_token_is_not_recorded_in_the_audit_log()
     {
-        var secret = fixture.FirstBootstrapToken.Split('_')[2];
+        var secret = fixture.FirstBootstrapToken.Split('_', 3)[2];
         var events = await fixture.Client.GetStringAsync("/v1/audit/events?limit=1000", TestContext.Current.CancellationToken);
         Assert.Contains("bootstrap.token.issue", events, StringComparison.Ordinal);
         Assert.DoesNotContain(secret, events, StringComparison.Ordinal);
@@ -96,7 +97,7 @@ public sealed class FirstStartTests(RunningSqliteServer fixture)
     {
         var current = File.ReadAllText(Path.Combine(fixture.DataDir, "bootstrap.token")).Trim();
         Assert.NotEqual(fixture.FirstBootstrapToken, current);
-        var secret = current.Split('_')[2];
+        var secret = current.Split('_', 3)[2];
         Assert.All(fixture.AdminRuns, run => Assert.DoesNotContain(secret, run.Output, StringComparison.Ordinal));
         Assert.All(fixture.AdminRuns, run => Assert.Contains(Path.Combine(fixture.DataDir, "bootstrap.token"), run.Stdout, StringComparison.Ordinal));
     }

@@ -56,7 +56,7 @@ public sealed class PostgresServeTests(PrivatePostgres outage, SharedPostgres sh
                     if (response.StatusCode == status) return body;
                     last = $"{(int)response.StatusCode} {body}";
                 }
-                catch (HttpRequestException e)
+                catch (Exception e) when (e is HttpRequestException or System.Security.Cryptography.CryptographicException or IOException)
                 {
                     last = e.Message;
                 }
