@@ -68,6 +68,8 @@ public static class ExportCommand
                 await using var stream = outPath is null
                     ? Console.OpenStandardOutput()
                     : new FileStream(outPath, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite, BufferSize = 1 << 16 });
+                // An existing file keeps its mode on truncation: the export is sensitive, so make it owner-only.
+                if (outPath is not null) File.SetUnixFileMode(outPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 var header = new AuditExportHeader(AuditExport.FormatVersion, await store.GetSettingAsync(SettingKeys.AuditPublicKey, cancellationToken),
                     !query.IsUnfiltered, filters.Count == 0 ? null : string.Join("&", filters), AuditChain.FormatTime(DateTimeOffset.UtcNow), head.ToString());
                 await AuditExport.WriteHeaderAsync(stream, header, cancellationToken);

@@ -105,7 +105,10 @@ public sealed partial class AuditLog : IAsyncDisposable
         {
             batch.Clear();
             controls.Clear();
-            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var item))
+            // Never let a batch carry the log past a checkpoint boundary: checkpoints stay at most
+            // CheckpointEveryEvents apart (unless another instance appends in between).
+            var limit = (int)Math.Clamp(_options.CheckpointEveryEvents - _eventsSinceCheckpoint, 1, _options.MaxBatchSize);
+            while (batch.Count < limit && reader.TryRead(out var item))
             {
                 if (item.Entry is null) controls.Add(item);
                 else batch.Add(item);

@@ -35,7 +35,11 @@ public static class JsonBody
         {
             var where = e.Path is null ? "" : $" at {e.Path}";
             var line = e.LineNumber is { } l ? $" (line {l + 1}, byte {e.BytePositionInLine + 1})" : "";
-            return (null, Problems.MalformedJson($"invalid JSON{where}{line}: {FirstSentence(e.Message)}"));
+            // System.Text.Json's messages name .NET types; say what is wrong in the API's own terms.
+            var problem = e.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown member"
+                : e.Message.Contains("could not be converted", StringComparison.Ordinal) ? "wrong type for this member"
+                : FirstSentence(e.Message);
+            return (null, Problems.MalformedJson($"invalid JSON{where}{line}: {problem}"));
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

@@ -58,6 +58,9 @@ public static class TlsCertificates
         var now = time.GetUtcNow();
         using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(2));
         DataDirectory.WriteSecretFile(keyFile, key.ExportPkcs8PrivateKeyPem() + "\n");
-        File.WriteAllText(certFile, certificate.ExportCertificatePem() + "\n");
+        // Written atomically too: a client pinning the file never reads half a certificate.
+        var temp = certFile + ".tmp";
+        File.WriteAllText(temp, certificate.ExportCertificatePem() + "\n");
+        File.Move(temp, certFile, overwrite: true);
     }
 }

@@ -67,6 +67,7 @@ public sealed class ProblemDetailsTests(RunningSqliteServer fixture)
         using var response = await SearchAsync("{\"outcome\": \"success\", \"actr\": \"alice\"}");
         var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains("actr", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Custos.", problem.GetProperty("detail").GetString(), StringComparison.Ordinal); // no .NET type names
     }
 
     [Fact]
