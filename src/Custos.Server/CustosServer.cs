@@ -144,6 +144,7 @@ public static class CustosServer
     private static void RegisterMetrics(CustosRuntime runtime)
     {
         var appended = Metrics.CreateGauge("custos_audit_events_appended", "Audit events appended by this process since start.");
+        var commits = Metrics.CreateGauge("custos_audit_commits", "Audit transactions committed by this process since start (events/commits = group-commit batch size).");
         var head = Metrics.CreateGauge("custos_audit_head_seq", "Sequence number of the newest durable audit event.");
         var ready = Metrics.CreateGauge("custos_ready", "1 when the database and audit log are writable.");
         var writable = Metrics.CreateGauge("custos_audit_writable", "1 when the last audit commit succeeded.");
@@ -151,6 +152,7 @@ public static class CustosServer
         {
             var audit = runtime.Audit;
             appended.Set(audit?.AppendedCount ?? 0);
+            commits.Set(audit?.CommitCount ?? 0);
             head.Set(audit?.Head?.Seq ?? 0);
             ready.Set(runtime.NotReadyReason is null ? 1 : 0);
             writable.Set(audit is not null && audit.Fault is null ? 1 : 0);

@@ -51,12 +51,14 @@ internal static class AuditAppendLoad
         // Warm-up, then the measured run.
         await Drive(log, writers, TimeSpan.FromSeconds(1), null);
         var histogram = new LongConcurrentHistogram(1, TimeStamp.Seconds(10), 3);
+        var commitsBefore = log.CommitCount;
         var start = Stopwatch.GetTimestamp();
         var count = await Drive(log, writers, duration, histogram);
+        var commits = log.CommitCount - commitsBefore;
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         double P(double q) => histogram.GetValueAtPercentile(q) * 1000.0 / Stopwatch.Frequency;
         Console.WriteLine(
-            $"audit-append engine={engine} writers={writers} events={count} seconds={elapsed:F1} rate={count / elapsed:F0}/s " +
+            $"audit-append engine={engine} writers={writers} events={count} seconds={elapsed:F1} rate={count / elapsed:F0}/s batch={count / (double)Math.Max(1, commits):F0} " +
             $"ack_ms p50={P(50):F3} p90={P(90):F3} p99={P(99):F3} p99.9={P(99.9):F3} max={histogram.GetMaxValue() * 1000.0 / Stopwatch.Frequency:F3}");
     }
 

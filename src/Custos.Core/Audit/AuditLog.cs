@@ -27,6 +27,7 @@ public sealed partial class AuditLog : IAsyncDisposable
     private DateTimeOffset _lastCheckpointTime;
     private volatile Exception? _fault;
     private long _appended;
+    private long _commits;
 
     public AuditLog(IAuditStore store, AuditSigningKey signingKey, TimeProvider time, AuditLogOptions options, ILogger<AuditLog> logger)
     {
@@ -47,6 +48,9 @@ public sealed partial class AuditLog : IAsyncDisposable
 
     /// <summary>Events appended by this process.</summary>
     public long AppendedCount => Interlocked.Read(ref _appended);
+
+    /// <summary>Transactions committed by this process (appended / commits = the group-commit batch size).</summary>
+    public long CommitCount => Interlocked.Read(ref _commits);
 
     /// <summary>The head as of the last durable commit (null before start or after a failure).</summary>
     public AuditHead? Head => Volatile.Read(ref _head);
@@ -142,6 +146,7 @@ public sealed partial class AuditLog : IAsyncDisposable
 
             Volatile.Write(ref _head, work.NewHead);
             Interlocked.Add(ref _appended, work.Events.Count);
+            Interlocked.Increment(ref _commits);
             if (work.Checkpoint is not null)
             {
                 _eventsSinceCheckpoint = 0;
