@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using Custos.Ssh.Signatures;
+using Custos.Ssh.Wire;
+
+namespace Custos.Ssh.Keys;
+
+/// <summary>
+/// <c>ssh-rsa</c> keys (RFC 4253 §6.6): <c>string "ssh-rsa", mpint e, mpint n</c>. Only 2048–16384-bit
+/// moduli are accepted, and only the SHA-2 signature algorithms of RFC 8332; SHA-1 <c>ssh-rsa</c>
+/// signatures are refused.
+/// </summary>
+internal sealed class RsaPublicKey : SshPublicKey
+{
+    internal const int MinimumBits = 2048;
+    internal const int MaximumBits = 16384;
+    private static readonly string[] Algorithms = [SshAlgorithmNames.RsaSha512, SshAlgorithmNames.RsaSha256];
+    private readonly RSA _rsa;
+    private readonly int _bits;
+
+    private RsaPublicKey(byte[] blob, RSA rsa, int bits)
+        : base(SshAlgorithmNames.Rsa, blob)
+    {
+        _rsa = rsa;
+        _bits = bits;
+    }
+
+    public override SshKeyType KeyType => SshKeyType.Rsa;
+
+    public override int KeySize => _bits;
+
+    public override IReadOnlyList<string> SignatureAlgorithms => Algorithms;
+
+    internal static RsaPublicKey ReadBody(ref SshReader reader, byte[] blob)
+    {
+        ReadOnlySpan<byte> e = reader.ReadMpint();
+        ReadOnlySpan<byte> n = reader.ReadMpint();
+        return new RsaPublicKey(blob, Import(e, n, out int bits), bits);
+    }
+
+    internal static RsaPublicKey FromParameters(ReadOnlySpan<byte> e, ReadOnlySpan<byte> n)
+    {
+        var writer = new SshWriter(n.Length + e.Length + 32);
+        writer.WriteUtf8String(SshAlgorithmNames.Rsa);
+        writer.WriteMpint(e);
+        writer.WriteMpint(n);
+        return new RsaPublicKey(writer.ToArray(), Import(e, n, out int bits), bits);
+    }
+
+    internal static int ModulusBits(ReadOnlySpan<byte> n) => n.IsEmpty ? 0 : (n.Length - 1) * 8 + (8 - System.Numerics.BitOperations.LeadingZeroCount((uint)n[0]) + 24);
+
+    private static RSA Import(ReadOnlySpan<byte> e, ReadOnlySpan<byte> n, out int bits)
+    {
+        bits = ModulusBits(n);
+        if (bits < MinimumBits || bits > MaximumBits)
+        {
+            throw new SshFormatException($"RSA keys must have a {MinimumBits}–{MaximumBits}-bit modulus; this one has {bits} bits.");
+        }
+
+        if (e.IsEmpty || e.Length > 8 || (e[^1] & 1) == 0 || (e.Length == 1 && e[0] < 3))
+        {
+            throw new SshFormatException("The RSA public exponent must be odd, at least 3 and at most 64 bits.");
+        }
+
+        if ((n[^1] & 1) == 0)
+        {
+            throw new SshFormatException("The RSA modulus must be odd.");
+        }
+
+        try
+        {
+            return RSA.Create(new RSAParameters { Exponent = e.ToArray(), Modulus = n.ToArray() });
+        }
+        catch (CryptographicException ex)
+        {
+            throw new SshFormatException("The RSA public key was rejected by the cryptographic provider.", ex);
+        }
+    }
+
+    internal static HashAlgorithmName HashFor(string signatureAlgorithm) => signatureAlgorithm switch
+    {
+        SshAlgorithmNames.RsaSha256 => HashAlgorithmName.SHA256,
+        SshAlgorithmNames.RsaSha512 => HashAlgorithmName.SHA512,
+        _ => throw new ArgumentException($"RSA signature algorithm '{signatureAlgorithm}' is not supported: use rsa-sha2-256 or rsa-sha2-512 (SHA-1 'ssh-rsa' signatures are refused).", nameof(signatureAlgorithm)),
+    };
+
+    private protected override bool VerifyCore(ReadOnlySpan<byte> data, SshSignature signature)
+    {
+        // RFC 8332 §3: the signature is as long as the modulus; like OpenSSH, accept a shorter one left-padded with zeros.
+        ReadOnlySpan<byte> sig = signature.Signature.Span;
+        int modulusBytes = (_bits + 7) / 8;
+        if (sig.Length > modulusBytes || sig.IsEmpty)
+        {
+            return false;
+        }
+
+        if (sig.Length < modulusBytes)
+        {
+            byte[] padded = new byte[modulusBytes];
+            sig.CopyTo(padded.AsSpan(modulusBytes - sig.Length));
+            sig = padded;
+        }
+
+        return _rsa.VerifyData(data, sig, HashFor(signature.Algorithm), RSASignaturePadding.Pkcs1);
+    }
+}

@@ -1,7 +1,0 @@
-namespace Custos.Ssh.Tests;
-
-public class SmokeTests
-{
-    [Fact]
-    public void One_plus_one() => Assert.Equal(2, 1 + 1);
-}
