@@ -326,8 +326,8 @@ internal sealed partial class SshTransport
         var writer = new SshWriter();
         writer.WriteByte(MessageNumber.ExtInfo);
         writer.WriteUInt32(1);
-        writer.WriteString("server-sig-algs");
-        writer.WriteString(string.Join(',', UserSignatureAlgorithms));
+        writer.WriteUtf8String("server-sig-algs");
+        writer.WriteUtf8String(string.Join(',', UserSignatureAlgorithms));
         return writer.ToArray();
     }
 

@@ -209,8 +209,8 @@ internal sealed partial class SshTransport : IAsyncDisposable
         var writer = new SshWriter();
         writer.WriteByte(MessageNumber.Disconnect);
         writer.WriteUInt32((uint)reason);
-        writer.WriteString(description);
-        writer.WriteString("");
+        writer.WriteUtf8String(description);
+        writer.WriteUtf8String("");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
