@@ -48,8 +48,33 @@ public static class SshAlgorithmNames
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown key type."),
     };
 
-    /// <summary>The certificate type name for a key type, e.g. <c>ssh-ed25519-cert-v01@openssh.com</c>.</summary>
-    public static string CertificateFor(string keyAlgorithm) => keyAlgorithm + CertificateSuffix;
+    /// <summary>
+    /// The certificate type name for a key type, e.g. <c>ssh-ed25519-cert-v01@openssh.com</c>; for the
+    /// security-key types the marker goes before the domain (<c>sk-ssh-ed25519-cert-v01@openssh.com</c>).
+    /// </summary>
+    public static string CertificateFor(string keyAlgorithm)
+    {
+        ArgumentNullException.ThrowIfNull(keyAlgorithm);
+        const string Domain = "@openssh.com";
+        return keyAlgorithm.EndsWith(Domain, StringComparison.Ordinal)
+            ? keyAlgorithm[..^Domain.Length] + CertificateSuffix
+            : keyAlgorithm + CertificateSuffix;
+    }
+
+    /// <summary>The plain key type a certificate type certifies (the inverse of <see cref="CertificateFor"/>).</summary>
+    public static string PlainKeyFor(string certificateType)
+    {
+        ArgumentNullException.ThrowIfNull(certificateType);
+        if (!IsCertificate(certificateType))
+        {
+            return certificateType;
+        }
+
+        string stem = certificateType[..^CertificateSuffix.Length];
+        return stem.StartsWith("sk-", StringComparison.Ordinal) ? stem + "@openssh.com" : stem;
+    }
+
+    public static bool IsCertificate(string type) => type?.EndsWith(CertificateSuffix, StringComparison.Ordinal) == true;
 
     /// <summary>The precise reason a key type name is not supported.</summary>
     internal static string RefusalReason(string name)

@@ -92,7 +92,12 @@ public ref struct SshReader
     /// <summary>Reads a string and decodes it as strict UTF-8 (invalid sequences are a format error).</summary>
     public string ReadUtf8String()
     {
-        ReadOnlySpan<byte> bytes = ReadString();
+        return DecodeUtf8(ReadString());
+    }
+
+    /// <summary>Decodes strict UTF-8, raising <see cref="SshFormatException"/> for invalid sequences.</summary>
+    public static string DecodeUtf8(ReadOnlySpan<byte> bytes)
+    {
         try
         {
             return StrictUtf8.GetString(bytes);

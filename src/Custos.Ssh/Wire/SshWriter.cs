@@ -5,57 +5,118 @@ using System.Text;
 namespace Custos.Ssh.Wire;
 
 /// <summary>
-/// Writes the RFC 4251 §5 data types into a growable buffer. <see cref="Clear"/> zeroes the buffer,
-/// which callers use after serialising private key material.
+/// Writes the RFC 4251 §5 data types into a growable buffer. The buffer is zeroed when it grows and on
+/// <see cref="Clear"/>, so serialised private key material does not linger in discarded arrays.
 /// </summary>
-public sealed class SshWriter
+public sealed class SshWriter : IBufferWriter<byte>
 {
-    private readonly ArrayBufferWriter<byte> _buffer;
+    private byte[] _buffer;
+    private int _length;
 
-    public SshWriter(int initialCapacity = 256) => _buffer = new ArrayBufferWriter<byte>(Math.Max(16, initialCapacity));
+    public SshWriter(int initialCapacity = 256) => _buffer = new byte[Math.Max(16, initialCapacity)];
 
-    public int Length => _buffer.WrittenCount;
+    public int Length => _length;
 
-    public ReadOnlySpan<byte> WrittenSpan => _buffer.WrittenSpan;
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
-    public ReadOnlyMemory<byte> WrittenMemory => _buffer.WrittenMemory;
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
 
-    /// <summary>The underlying buffer writer, for APIs that write straight into it.</summary>
-    public IBufferWriter<byte> BufferWriter => _buffer;
-
-    public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+    public byte[] ToArray() => WrittenSpan.ToArray();
 
     /// <summary>Zeroes what was written and resets the length to zero.</summary>
-    public void Clear() => _buffer.Clear();
+    public void Clear()
+    {
+        Array.Clear(_buffer, 0, _length);
+        _length = 0;
+    }
+
+    public void Advance(int count)
+    {
+        if (count < 0 || _length + count > _buffer.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count));
+        }
+
+        _length += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_length);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_length);
+    }
+
+    /// <summary>Starts a string whose length is filled in by <see cref="EndString"/>; returns its position.</summary>
+    public int BeginString()
+    {
+        int position = _length;
+        WriteUInt32(0);
+        return position;
+    }
+
+    /// <summary>Completes a string started with <see cref="BeginString"/>.</summary>
+    public void EndString(int position)
+    {
+        if (position < 0 || position + 4 > _length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position));
+        }
+
+        BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(position), (uint)(_length - position - 4));
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        int needed = _length + Math.Max(sizeHint, 1);
+        if (needed <= _buffer.Length)
+        {
+            return;
+        }
+
+        byte[] larger = new byte[Math.Max(needed, _buffer.Length * 2)];
+        _buffer.AsSpan(0, _length).CopyTo(larger);
+        Array.Clear(_buffer);
+        _buffer = larger;
+    }
 
     public void WriteByte(byte value)
     {
-        _buffer.GetSpan(1)[0] = value;
-        _buffer.Advance(1);
+        GetSpan(1)[0] = value;
+        _length++;
     }
 
     public void WriteBoolean(bool value) => WriteByte(value ? (byte)1 : (byte)0);
 
     public void WriteUInt32(uint value)
     {
-        BinaryPrimitives.WriteUInt32BigEndian(_buffer.GetSpan(4), value);
-        _buffer.Advance(4);
+        BinaryPrimitives.WriteUInt32BigEndian(GetSpan(4), value);
+        _length += 4;
     }
 
     public void WriteUInt64(ulong value)
     {
-        BinaryPrimitives.WriteUInt64BigEndian(_buffer.GetSpan(8), value);
-        _buffer.Advance(8);
+        BinaryPrimitives.WriteUInt64BigEndian(GetSpan(8), value);
+        _length += 8;
     }
 
     /// <summary>Raw bytes without a length prefix.</summary>
-    public void WriteRaw(ReadOnlySpan<byte> bytes) => _buffer.Write(bytes);
+    public void WriteRaw(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(GetSpan(bytes.Length));
+        _length += bytes.Length;
+    }
 
     /// <summary>RFC 4251 §5 string: uint32 length then the bytes.</summary>
     public void WriteString(ReadOnlySpan<byte> bytes)
     {
         WriteUInt32((uint)bytes.Length);
-        _buffer.Write(bytes);
+        WriteRaw(bytes);
     }
 
     public void WriteUtf8String(string value)
@@ -63,8 +124,8 @@ public sealed class SshWriter
         ArgumentNullException.ThrowIfNull(value);
         int length = Encoding.UTF8.GetByteCount(value);
         WriteUInt32((uint)length);
-        int written = Encoding.UTF8.GetBytes(value, _buffer.GetSpan(length));
-        _buffer.Advance(written);
+        int written = Encoding.UTF8.GetBytes(value, GetSpan(length));
+        _length += written;
     }
 
     /// <summary>
@@ -87,7 +148,7 @@ public sealed class SshWriter
             WriteByte(0);
         }
 
-        _buffer.Write(trimmed);
+        WriteRaw(trimmed);
     }
 
     /// <summary>RFC 4251 §5 name-list: names joined by commas.</summary>
