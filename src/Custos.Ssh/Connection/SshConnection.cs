@@ -54,7 +54,7 @@ public abstract partial class SshConnection : IAsyncDisposable
     public int KeyExchangeCount => Transport.KeyExchangeCount;
 
     /// <summary>Whether the connection protocol is open for channel and global messages.</summary>
-    protected bool ConnectionProtocolActive { get; set; }
+    protected internal bool ConnectionProtocolActive { get; set; }
 
     /// <summary>Handles a message the connection protocol does not own (authentication); false if unknown.</summary>
     private protected virtual ValueTask<bool> HandleOtherAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) => ValueTask.FromResult(false);
@@ -108,6 +108,9 @@ public abstract partial class SshConnection : IAsyncDisposable
             await ShutdownAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Test and fuzzing hook: handles one decrypted payload as the read loop would.</summary>
+    internal ValueTask DispatchForTestAsync(ReadOnlyMemory<byte> payload) => DispatchAsync(payload, CancellationToken.None);
 
     private async ValueTask DispatchAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {

@@ -73,6 +73,14 @@ public sealed partial class SshServerSession : SshConnection
         return session;
     }
 
+    /// <summary>Test and fuzzing hook: a session over an unhandshaken transport whose output goes to <paramref name="sink"/>.</summary>
+    internal static SshServerSession CreateDetached(Stream sink, SshServerOptions options)
+    {
+        var transport = new SshTransport(sink, options.Transport, isServer: true, hostKeys: [.. options.HostKeys]);
+        transport.SetSessionIdForTest(new byte[32]);
+        return new SshServerSession(transport, options, null);
+    }
+
     private void Start()
     {
         _ = RunAsync();

@@ -61,7 +61,10 @@ internal sealed partial class SshTransport
         if (first)
         {
             // Pseudo-algorithms belong to the first KEXINIT only (OpenSSH PROTOCOL §1.10, RFC 8308 §2.1).
-            kex.Add(IsServer ? KeyExchangeNames.StrictServer : KeyExchangeNames.StrictClient);
+            if (_options.OfferStrictKex)
+            {
+                kex.Add(IsServer ? KeyExchangeNames.StrictServer : KeyExchangeNames.StrictClient);
+            }
             if (!IsServer)
             {
                 kex.Add(KeyExchangeNames.ExtInfoClient);
@@ -179,9 +182,9 @@ internal sealed partial class SshTransport
         var (client, server) = IsServer ? (peer, ours) : (ours, peer);
         if (_sessionId is null)
         {
-            StrictKex = IsServer
+            StrictKex = _options.OfferStrictKex && (IsServer
                 ? client.KeyExchange.Contains(KeyExchangeNames.StrictClient)
-                : server.KeyExchange.Contains(KeyExchangeNames.StrictServer);
+                : server.KeyExchange.Contains(KeyExchangeNames.StrictServer));
             if (StrictKex && _codec.ReceiveSequence != 1)
             {
                 throw new SshProtocolException(DisconnectReason.ProtocolError, "Strict KEX requires KEXINIT to be the first message");

@@ -47,6 +47,9 @@ internal sealed partial class SshTransport : IAsyncDisposable
     /// <summary>H of the first key exchange (RFC 4253 §7.2), used by user authentication signatures.</summary>
     public byte[] SessionId => _sessionId ?? throw new InvalidOperationException("Key exchange has not completed");
 
+    /// <summary>Test and fuzzing hook for detached sessions.</summary>
+    internal void SetSessionIdForTest(byte[] sessionId) => _sessionId = sessionId;
+
     /// <summary>The algorithms of the latest completed key exchange.</summary>
     public NegotiatedAlgorithms? Algorithms { get; private set; }
 

@@ -26,6 +26,9 @@ public sealed record SshTransportOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>Test hook: behave like a pre-2023 peer that does not offer strict KEX.</summary>
+    internal bool OfferStrictKex { get; init; } = true;
+
     internal void Validate()
     {
         Require(KeyExchangeAlgorithms, KeyExchangeNames.All, nameof(KeyExchangeAlgorithms));
