@@ -85,6 +85,10 @@ public abstract partial class SshConnection : IAsyncDisposable
         }
         catch (SshProtocolException e)
         {
+            if (!e.FromPeer)
+            {
+                await Transport.DisconnectAsync(e.Reason, e.Message).ConfigureAwait(false);
+            }
             if (e.FromPeer && e.Reason is DisconnectReason.ByApplication or DisconnectReason.ConnectionLost)
             {
                 _completion.TrySetResult();

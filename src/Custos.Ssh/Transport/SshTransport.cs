@@ -18,6 +18,7 @@ internal sealed partial class SshTransport : IAsyncDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly TimeProvider _time;
     private bool _disposed;
+    private int _disconnectSent;
 
     public SshTransport(Stream stream, SshTransportOptions options, bool isServer, SshHostKey[]? hostKeys = null, IHostKeyVerifier? hostKeyVerifier = null)
     {
@@ -205,7 +206,7 @@ internal sealed partial class SshTransport : IAsyncDisposable
 
     private async Task TrySendDisconnectAsync(DisconnectReason reason, string description)
     {
-        if (_disposed)
+        if (_disposed || Interlocked.Exchange(ref _disconnectSent, 1) != 0)
         {
             return;
         }
