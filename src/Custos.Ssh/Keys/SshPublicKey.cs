@@ -125,7 +125,10 @@ public abstract class SshPublicKey : IEquatable<SshPublicKey>
         return string.IsNullOrEmpty(comment) ? text : text + " " + comment;
     }
 
-    /// <summary>The fingerprint exactly as <c>ssh-keygen -l</c> prints it: <c>SHA256:base64</c> or <c>MD5:hex:pairs</c>.</summary>
+    /// <summary>
+    /// The fingerprint exactly as <c>ssh-keygen -l</c> prints it: <c>SHA256:base64</c> or <c>MD5:hex:pairs</c>.
+    /// For a certificate it is the certified key's fingerprint, as OpenSSH computes it.
+    /// </summary>
     public string GetFingerprint(SshFingerprintAlgorithm algorithm = SshFingerprintAlgorithm.Sha256)
     {
         if (algorithm == SshFingerprintAlgorithm.Sha256)
@@ -134,7 +137,7 @@ public abstract class SshPublicKey : IEquatable<SshPublicKey>
         }
 
 #pragma warning disable CA5351 // MD5 is what OpenSSH's legacy fingerprint format is; it identifies, it does not protect.
-        byte[] md5 = MD5.HashData(_blob);
+        byte[] md5 = MD5.HashData(PlainBlob.Span);
 #pragma warning restore CA5351
         var text = new StringBuilder("MD5:", 4 + md5.Length * 3);
         for (int i = 0; i < md5.Length; i++)
