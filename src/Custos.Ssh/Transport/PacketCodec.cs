@@ -137,6 +137,9 @@ internal sealed class PacketCodec : IDisposable
         return payload;
     }
 
+    /// <summary>The bytes produced by the last <see cref="Encode"/> (tests and fuzzing).</summary>
+    internal ReadOnlySpan<byte> SendBufferForTest => _sendBuffer;
+
     /// <summary>Decodes one packet from a complete buffer (used by tests and the fuzzer). Returns the payload.</summary>
     internal ReadOnlyMemory<byte> DecodeForTest(ReadOnlySpan<byte> data)
     {

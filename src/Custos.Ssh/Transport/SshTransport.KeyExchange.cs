@@ -88,7 +88,7 @@ internal sealed partial class SshTransport
     }
 
     /// <summary>Handles a transport-layer message; returns false if it belongs to the layers above.</summary>
-    private async ValueTask<bool> HandleTransportMessageAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    internal async ValueTask<bool> HandleTransportMessageAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var number = payload.Span[0];
         if (StrictKex && KeyExchangeCount == 0 && !MessageNumber.IsKeyExchange(number) && number != MessageNumber.Disconnect)

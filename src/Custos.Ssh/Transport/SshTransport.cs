@@ -49,7 +49,11 @@ internal sealed partial class SshTransport : IAsyncDisposable
     public byte[] SessionId => _sessionId ?? throw new InvalidOperationException("Key exchange has not completed");
 
     /// <summary>Test and fuzzing hook for detached sessions.</summary>
-    internal void SetSessionIdForTest(byte[] sessionId) => _sessionId = sessionId;
+    internal void SetSessionIdForTest(byte[] sessionId)
+    {
+        _sessionId = sessionId;
+        _lastKexTime = _time.GetUtcNow();
+    }
 
     /// <summary>The algorithms of the latest completed key exchange.</summary>
     public NegotiatedAlgorithms? Algorithms { get; private set; }
