@@ -5,7 +5,13 @@ namespace Custos.Ssh.Transport.KeyExchange;
 /// <summary>Ephemeral X25519 through libsodium (NSec). RFC 8731 §3: an all-zero result is refused.</summary>
 internal sealed class X25519Ephemeral : IDisposable
 {
-    private readonly Key _key = Key.Create(KeyAgreementAlgorithm.X25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.None });
+    private readonly Key _key;
+
+    public X25519Ephemeral() => _key = Key.Create(KeyAgreementAlgorithm.X25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.None });
+
+    /// <summary>A fixed private key, for known-answer tests only.</summary>
+    internal X25519Ephemeral(ReadOnlySpan<byte> privateKey) =>
+        _key = Key.Import(KeyAgreementAlgorithm.X25519, privateKey, KeyBlobFormat.RawPrivateKey, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.None });
 
     public const int PublicKeyLength = 32;
 
@@ -28,9 +34,14 @@ internal sealed class X25519Ephemeral : IDisposable
 }
 
 /// <summary>curve25519-sha256 and its @libssh.org alias (RFC 8731).</summary>
-internal sealed class Curve25519KeyExchange(string name) : KeyExchangeMethod
+internal sealed class Curve25519KeyExchange(string name, X25519Ephemeral ephemeral) : KeyExchangeMethod
 {
-    private readonly X25519Ephemeral _ephemeral = new();
+    private readonly X25519Ephemeral _ephemeral = ephemeral;
+
+    public Curve25519KeyExchange(string name)
+        : this(name, new X25519Ephemeral())
+    {
+    }
 
     public override string Name => name;
     public override System.Security.Cryptography.HashAlgorithmName HashAlgorithm => System.Security.Cryptography.HashAlgorithmName.SHA256;
