@@ -246,12 +246,14 @@ public sealed class SshClientSession : SshConnection
             await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
             throw new InvalidOperationException($"The server refused to run '{command}'");
         }
+        // Read while writing: a command that echoes its input would otherwise fill both windows and stall.
+        var collect = CollectAsync(channel, cancellationToken);
         if (!input.IsEmpty)
         {
             await channel.SendDataAsync(input, cancellationToken).ConfigureAwait(false);
         }
         await channel.SendEofAsync(cancellationToken).ConfigureAwait(false);
-        return await CollectAsync(channel, cancellationToken).ConfigureAwait(false);
+        return await collect.ConfigureAwait(false);
     }
 
     /// <summary>Reads a channel to its end: output, error output, exit status or signal.</summary>

@@ -31,6 +31,7 @@ public sealed class SshChannel
     private long _remoteWindow;
     private bool _eofSent;
     private bool _closeSent;
+    private int _closeSentFlag;
     private bool _closeReceived;
     private bool _eofReceived;
 
@@ -171,17 +172,33 @@ public sealed class SshChannel
     }
 
     /// <summary>Sends CHANNEL_CLOSE (RFC 4254 §5.3) once; the channel completes when the peer's CLOSE arrives too.</summary>
-    public async ValueTask CloseAsync(CancellationToken cancellationToken = default)
+    public ValueTask CloseAsync(CancellationToken cancellationToken = default) => CloseCoreAsync(fromReader: false, cancellationToken);
+
+    private async ValueTask CloseCoreAsync(bool fromReader, CancellationToken cancellationToken)
     {
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The read loop must not wait for the channel's send lock: a writer holding it may be waiting for
+        // window space or the key exchange, which only the read loop can deliver.
+        var locked = false;
+        if (!fromReader)
+        {
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            locked = true;
+        }
         try
         {
-            if (_closeSent)
+            if (Interlocked.Exchange(ref _closeSentFlag, 1) == 0)
             {
-                return;
+                _closeSent = true;
+                var close = Simple(MessageNumber.ChannelClose);
+                if (fromReader)
+                {
+                    await _connection.Transport.SendFromReaderAsync(close, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _connection.Transport.SendAsync(close, cancellationToken).ConfigureAwait(false);
+                }
             }
-            _closeSent = true;
-            await _connection.Transport.SendAsync(Simple(MessageNumber.ChannelClose), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or SshProtocolException)
         {
@@ -189,7 +206,10 @@ public sealed class SshChannel
         }
         finally
         {
-            _sendLock.Release();
+            if (locked)
+            {
+                _sendLock.Release();
+            }
         }
         if (_closeReceived)
         {
@@ -288,7 +308,7 @@ public sealed class SshChannel
         }
         if (!_closeSent)
         {
-            await CloseAsync().ConfigureAwait(false);
+            await CloseCoreAsync(fromReader: true, CancellationToken.None).ConfigureAwait(false);
         }
         else
         {
@@ -301,6 +321,7 @@ public sealed class SshChannel
     {
         _closeReceived = true;
         _closeSent = true;
+        _closeSentFlag = 1;
         _inbound.Writer.TryComplete();
         lock (_windowLock)
         {

@@ -68,7 +68,7 @@ public abstract partial class SshConnection
             {
                 writer.WriteRaw(response);
             }
-            await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -104,7 +104,7 @@ public abstract partial class SshConnection
             writer.WriteUInt32((uint)decision.Reason);
             writer.WriteUtf8String(decision.Message);
             writer.WriteUtf8String("");
-            await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
             return;
         }
         var channel = new SshChannel(this, AllocateChannelId(), type);
@@ -115,7 +115,7 @@ public abstract partial class SshConnection
         writer.WriteUInt32(channel.LocalId);
         writer.WriteUInt32(SshChannel.DefaultWindowSize);
         writer.WriteUInt32(SshChannel.DefaultMaxPacketSize);
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
         _ = RunChannelAsync(channel, decision.Run);
     }
 

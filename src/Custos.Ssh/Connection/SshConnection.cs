@@ -143,7 +143,7 @@ public abstract partial class SshConnection : IAsyncDisposable
         var writer = new SshWriter(8);
         writer.WriteByte(MessageNumber.Unimplemented);
         writer.WriteUInt32(unchecked(Transport.ReceiveSequence - 1));
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends SSH_MSG_DISCONNECT and closes the connection.</summary>

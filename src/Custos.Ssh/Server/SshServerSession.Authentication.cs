@@ -105,7 +105,7 @@ public sealed partial class SshServerSession
             writer.WriteByte(MessageNumber.UserAuthPkOk);
             writer.WriteUtf8String(algorithm);
             writer.WriteString(keyBlob);
-            await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
             return;
         }
         var data = PublicKeyAuthentication.SignedData(Transport.SessionId, user, service, algorithm, keyBlob);
@@ -161,7 +161,7 @@ public sealed partial class SshServerSession
             writer.WriteBoolean(echo);
         }
         _keyboardInteractivePending = true;
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask CompleteAsync(string method, AuthenticationResult result, CancellationToken cancellationToken)
@@ -171,8 +171,8 @@ public sealed partial class SshServerSession
             case AuthenticationResult.Success:
                 _context!.CompletedMethods.Add(method);
                 ConnectionProtocolActive = true;
-                await Transport.SendAsync(new byte[] { MessageNumber.UserAuthSuccess }, cancellationToken).ConfigureAwait(false);
                 _authenticated.TrySetResult();
+                await Transport.SendFromReaderAsync(new byte[] { MessageNumber.UserAuthSuccess }, cancellationToken).ConfigureAwait(false);
                 return;
             case AuthenticationResult.PartialSuccess:
                 _context!.CompletedMethods.Add(method);
@@ -194,6 +194,6 @@ public sealed partial class SshServerSession
         writer.WriteByte(MessageNumber.UserAuthFailure);
         writer.WriteNameList(_authenticator.GetMethods(_context!).Where(m => !_context!.CompletedMethods.Contains(m)));
         writer.WriteBoolean(partial);
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -136,14 +136,14 @@ public sealed partial class SshServerSession : SshConnection
         var writer = new SshWriter();
         writer.WriteByte(MessageNumber.ServiceAccept);
         writer.WriteUtf8String(UserAuthService);
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
         if (_options.Banner is { } banner)
         {
             var bannerWriter = new SshWriter();
             bannerWriter.WriteByte(MessageNumber.UserAuthBanner);
             bannerWriter.WriteUtf8String(banner);
             bannerWriter.WriteUtf8String("");
-            await Transport.SendAsync(bannerWriter.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await Transport.SendFromReaderAsync(bannerWriter.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
     }
 

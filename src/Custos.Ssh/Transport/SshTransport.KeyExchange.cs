@@ -313,6 +313,10 @@ internal sealed partial class SshTransport
             {
                 await _codec.WriteAsync(EncodeExtInfo(), cancellationToken).ConfigureAwait(false);
             }
+            while (_deferred.TryDequeue(out var deferred))
+            {
+                await _codec.WriteAsync(deferred, cancellationToken).ConfigureAwait(false);
+            }
             var gate = _sendGate;
             _sendGate = null;
             gate?.TrySetResult();

@@ -19,6 +19,7 @@ internal sealed partial class SshTransport : IAsyncDisposable
     private readonly TimeProvider _time;
     private bool _disposed;
     private int _disconnectSent;
+    private readonly Queue<byte[]> _deferred = new();
 
     public SshTransport(Stream stream, SshTransportOptions options, bool isServer, SshHostKey[]? hostKeys = null, IHostKeyVerifier? hostKeyVerifier = null)
     {
@@ -172,6 +173,30 @@ internal sealed partial class SshTransport : IAsyncDisposable
                 _writeLock.Release();
             }
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends a message from the read loop (replies, channel confirmations, CLOSE). The read loop must never
+    /// wait for the key exchange gate, because only it can read the peer's KEXINIT that opens the gate; so
+    /// while our KEXINIT is outstanding such messages are queued and sent right after our NEWKEYS.
+    /// </summary>
+    public async ValueTask SendFromReaderAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_sendGate is not null)
+            {
+                _deferred.Enqueue(payload.ToArray());
+                return;
+            }
+            await _codec.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
         }
     }
 
