@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Custos.Ssh.Keys;
 using Custos.Ssh.Signatures;
@@ -23,7 +22,7 @@ public sealed partial class SshCertificate
 
         SshCertificateOption[] critical = SortedUnique(fields.CriticalOptions, "critical option");
         SshCertificateOption[] extensions = SortedUnique(fields.Extensions, "extension");
-        string[] principals = [.. fields.Principals.Distinct(StringComparer.Ordinal)];
+        string[] principals = DistinctPrincipals(fields.Principals);
         ulong validAfter = ToSeconds(fields.ValidAfter);
         ulong validBefore = fields.ValidBefore is { } before ? ToSeconds(before) : Forever;
         if (validBefore <= validAfter)
@@ -31,7 +30,7 @@ public sealed partial class SshCertificate
             throw new ArgumentException("ValidBefore must be later than ValidAfter.", nameof(fields));
         }
 
-        byte[] nonce = fields.Nonce is { } given ? given.ToArray() : RandomNumberGenerator.GetBytes(32);
+        byte[] nonce = fields.Nonce is { } given ? given.ToArray() : NonceSource.Next();
         string type = SshAlgorithmNames.CertificateFor(fields.Key.Algorithm);
         ReadOnlySpan<byte> keyBlob = fields.Key.Blob.Span;
         ReadOnlySpan<byte> keyFields = keyBlob[(4 + fields.Key.Algorithm.Length)..];
@@ -58,7 +57,8 @@ public sealed partial class SshCertificate
         writer.WriteString([]);
         writer.WriteString(caBlob);
         int signedLength = writer.Length;
-        byte[] signature = certificateAuthority.Sign(writer.WrittenSpan, signatureAlgorithm);
+        string algorithm = signatureAlgorithm ?? certificateAuthority.DefaultSignatureAlgorithm;
+        byte[] signature = certificateAuthority.Sign(writer.WrittenSpan, algorithm);
         writer.WriteString(signature);
 
         return new SshCertificate(type, writer.ToArray(), signedLength, fields.Key)
@@ -73,7 +73,7 @@ public sealed partial class SshCertificate
             CriticalOptions = critical,
             Extensions = extensions,
             SignatureKey = certificateAuthority.PublicKey,
-            Signature = SshSignature.Parse(signature),
+            Signature = new SshSignature(algorithm, signature.AsMemory(8 + algorithm.Length)),
         };
     }
 
@@ -101,6 +101,17 @@ public sealed partial class SshCertificate
         writer.EndString(start);
     }
 
+    /// <summary>
+    /// Orders names as their UTF-8 bytes compare. UTF-16 ordinal order is the same except around surrogate
+    /// pairs, so names are encoded only when a surrogate is present (keeps issuance allocation-light).
+    /// </summary>
+    private static int CompareUtf8(string a, string b) =>
+        HasSurrogate(a) || HasSurrogate(b)
+            ? Encoding.UTF8.GetBytes(a).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b))
+            : string.CompareOrdinal(a, b);
+
+    private static bool HasSurrogate(string value) => value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0;
+
     /// <summary>Sorts options by the bytes of their UTF-8 names (as OpenSSH's strcmp does) and refuses duplicates.</summary>
     private static SshCertificateOption[] SortedUnique(IReadOnlyList<SshCertificateOption> options, string what)
     {
@@ -115,15 +126,47 @@ public sealed partial class SshCertificate
             throw new ArgumentException($"Every {what} needs a non-empty name and a non-null value.", nameof(options));
         }
 
-        Array.Sort(sorted, (a, b) => Encoding.UTF8.GetBytes(a.Name).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b.Name)));
+        if (!IsSorted(sorted))
+        {
+            Array.Sort(sorted, static (a, b) => CompareUtf8(a.Name, b.Name));
+        }
         for (int i = 1; i < sorted.Length; i++)
         {
-            if (string.Equals(sorted[i].Name, sorted[i - 1].Name, StringComparison.Ordinal))
+            if (CompareUtf8(sorted[i].Name, sorted[i - 1].Name) == 0)
             {
                 throw new ArgumentException($"The {what} '{sorted[i].Name}' appears twice.", nameof(options));
             }
         }
 
         return sorted;
+    }
+
+    private static bool IsSorted(SshCertificateOption[] options)
+    {
+        for (int i = 1; i < options.Length; i++)
+        {
+            if (CompareUtf8(options[i - 1].Name, options[i].Name) > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The principals in order with repeats dropped (a loop: lists are short and this is the issuance hot path).</summary>
+    private static string[] DistinctPrincipals(IReadOnlyList<string> principals)
+    {
+        var distinct = new List<string>(principals.Count);
+        foreach (string principal in principals)
+        {
+            ArgumentNullException.ThrowIfNull(principal, nameof(principals));
+            if (!distinct.Contains(principal, StringComparer.Ordinal))
+            {
+                distinct.Add(principal);
+            }
+        }
+
+        return [.. distinct];
     }
 }

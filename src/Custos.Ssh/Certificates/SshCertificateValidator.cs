@@ -62,7 +62,8 @@ public sealed class SshCertificateValidator
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(principal);
-        if (!IsTrusted(certificate.SignatureKey))
+        SshPublicKey? authority = FindTrusted(certificate.SignatureKey);
+        if (authority is null)
         {
             return SshCertificateValidationResult.Refused($"The certificate is signed by {certificate.SignatureKey.Algorithm} {certificate.SignatureKey.GetFingerprint()}, which is not a trusted CA.");
         }
@@ -72,7 +73,8 @@ public sealed class SshCertificateValidator
             return SshCertificateValidationResult.Refused($"A {expectedType.ToString().ToLowerInvariant()} certificate is required, but this is a {certificate.Type.ToString().ToLowerInvariant()} certificate.");
         }
 
-        if (!certificate.HasValidSignature())
+        // Verify with the trusted key's own instance: it is equal by blob and its verifier is already built.
+        if (!authority.Verify(certificate.SignedData.Span, certificate.Signature))
         {
             return SshCertificateValidationResult.Refused($"The CA signature ({certificate.Signature.Algorithm}) does not verify.");
         }
@@ -93,17 +95,17 @@ public sealed class SshCertificateValidator
         return CheckCriticalOptions(certificate, clientAddress);
     }
 
-    private bool IsTrusted(SshPublicKey key)
+    private SshPublicKey? FindTrusted(SshPublicKey key)
     {
         foreach (SshPublicKey trusted in _trusted)
         {
             if (trusted.Equals(key))
             {
-                return true;
+                return trusted;
             }
         }
 
-        return false;
+        return null;
     }
 
     private string? CheckValidity(SshCertificate certificate)

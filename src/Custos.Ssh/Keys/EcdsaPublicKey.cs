@@ -10,16 +10,30 @@ namespace Custos.Ssh.Keys;
 /// </summary>
 internal sealed class EcdsaPublicKey : SshPublicKey
 {
-    private readonly ECDsa _ecdsa;
+    private readonly Lazy<ECDsa?> _ecdsa;
     private readonly string[] _algorithms;
 
-    private EcdsaPublicKey(EcdsaCurve curve, byte[] blob, ECDsa ecdsa)
+    /// <param name="q">An uncompressed point already checked by <see cref="EcdsaCurve.ValidatePoint"/>.</param>
+    private EcdsaPublicKey(EcdsaCurve curve, byte[] blob, byte[] q)
         : base(curve.KeyAlgorithm, blob)
     {
         Curve = curve;
-        _ecdsa = ecdsa;
+        _ecdsa = LazyVerifier(curve, q);
         _algorithms = [curve.KeyAlgorithm];
     }
+
+    /// <summary>The OpenSSL key is built on first verification: parsing a key (e.g. a CA key inside every certificate) stays cheap.</summary>
+    internal static Lazy<ECDsa?> LazyVerifier(EcdsaCurve curve, byte[] q) => new(() =>
+    {
+        try
+        {
+            return curve.ImportPoint(q);
+        }
+        catch (SshFormatException)
+        {
+            return null;
+        }
+    });
 
     public EcdsaCurve Curve { get; }
 
@@ -33,7 +47,9 @@ internal sealed class EcdsaPublicKey : SshPublicKey
     {
         EcdsaCurve curve = EcdsaCurve.ForKeyAlgorithm(type);
         ReadCurveName(ref reader, curve);
-        return new EcdsaPublicKey(curve, blob, curve.ImportPoint(reader.ReadString()));
+        ReadOnlySpan<byte> q = reader.ReadString();
+        curve.ValidatePoint(q);
+        return new EcdsaPublicKey(curve, blob, q.ToArray());
     }
 
     internal static void ReadCurveName(ref SshReader reader, EcdsaCurve curve)
@@ -51,17 +67,19 @@ internal sealed class EcdsaPublicKey : SshPublicKey
         writer.WriteUtf8String(curve.KeyAlgorithm);
         writer.WriteUtf8String(curve.CurveName);
         writer.WriteString(q);
-        return new EcdsaPublicKey(curve, writer.ToArray(), curve.ImportPoint(q));
+        curve.ValidatePoint(q);
+        return new EcdsaPublicKey(curve, writer.ToArray(), q);
     }
 
     private protected override bool VerifyCore(ReadOnlySpan<byte> data, SshSignature signature) =>
-        VerifySshSignature(_ecdsa, Curve, data, signature.Signature.Span, Curve.Hash);
+        VerifySshSignature(_ecdsa.Value, Curve, data, signature.Signature.Span, Curve.Hash);
 
     /// <summary>Verifies an SSH-form ECDSA signature (<c>mpint r, mpint s</c>) over data hashed with <paramref name="hash"/>.</summary>
-    internal static bool VerifySshSignature(ECDsa ecdsa, EcdsaCurve curve, ReadOnlySpan<byte> data, ReadOnlySpan<byte> sshSignature, HashAlgorithmName hash)
+    internal static bool VerifySshSignature(ECDsa? ecdsa, EcdsaCurve curve, ReadOnlySpan<byte> data, ReadOnlySpan<byte> sshSignature, HashAlgorithmName hash)
     {
         Span<byte> fixedWidth = stackalloc byte[2 * curve.FieldSize];
-        return EcdsaSignatureEncoding.TryToFixedWidth(sshSignature, fixedWidth)
+        return ecdsa is not null
+            && EcdsaSignatureEncoding.TryToFixedWidth(sshSignature, fixedWidth)
             && ecdsa.VerifyData(data, fixedWidth, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 }

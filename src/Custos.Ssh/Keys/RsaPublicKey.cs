@@ -14,13 +14,24 @@ internal sealed class RsaPublicKey : SshPublicKey
     internal const int MinimumBits = 2048;
     internal const int MaximumBits = 16384;
     private static readonly string[] Algorithms = [SshAlgorithmNames.RsaSha512, SshAlgorithmNames.RsaSha256];
-    private readonly RSA _rsa;
+    private readonly Lazy<RSA?> _rsa;
     private readonly int _bits;
 
-    private RsaPublicKey(byte[] blob, RSA rsa, int bits)
+    /// <summary>The OpenSSL key is built on first verification, so parsing (a CA key inside every certificate) stays cheap.</summary>
+    private RsaPublicKey(byte[] blob, byte[] e, byte[] n, int bits)
         : base(SshAlgorithmNames.Rsa, blob)
     {
-        _rsa = rsa;
+        _rsa = new Lazy<RSA?>(() =>
+        {
+            try
+            {
+                return RSA.Create(new RSAParameters { Exponent = e, Modulus = n });
+            }
+            catch (CryptographicException)
+            {
+                return null;
+            }
+        });
         _bits = bits;
     }
 
@@ -34,7 +45,7 @@ internal sealed class RsaPublicKey : SshPublicKey
     {
         ReadOnlySpan<byte> e = reader.ReadMpint();
         ReadOnlySpan<byte> n = reader.ReadMpint();
-        return new RsaPublicKey(blob, Import(e, n, out int bits), bits);
+        return new RsaPublicKey(blob, e.ToArray(), n.ToArray(), Check(e, n));
     }
 
     internal static RsaPublicKey FromParameters(ReadOnlySpan<byte> e, ReadOnlySpan<byte> n)
@@ -43,14 +54,15 @@ internal sealed class RsaPublicKey : SshPublicKey
         writer.WriteUtf8String(SshAlgorithmNames.Rsa);
         writer.WriteMpint(e);
         writer.WriteMpint(n);
-        return new RsaPublicKey(writer.ToArray(), Import(e, n, out int bits), bits);
+        return new RsaPublicKey(writer.ToArray(), e.ToArray(), n.ToArray(), Check(e, n));
     }
 
     internal static int ModulusBits(ReadOnlySpan<byte> n) => n.IsEmpty ? 0 : (n.Length - 1) * 8 + (8 - System.Numerics.BitOperations.LeadingZeroCount((uint)n[0]) + 24);
 
-    private static RSA Import(ReadOnlySpan<byte> e, ReadOnlySpan<byte> n, out int bits)
+    /// <summary>Checks the sizes and parity OpenSSH requires and returns the modulus size in bits.</summary>
+    private static int Check(ReadOnlySpan<byte> e, ReadOnlySpan<byte> n)
     {
-        bits = ModulusBits(n);
+        int bits = ModulusBits(n);
         if (bits < MinimumBits || bits > MaximumBits)
         {
             throw new SshFormatException($"RSA keys must have a {MinimumBits}–{MaximumBits}-bit modulus; this one has {bits} bits.");
@@ -66,14 +78,7 @@ internal sealed class RsaPublicKey : SshPublicKey
             throw new SshFormatException("The RSA modulus must be odd.");
         }
 
-        try
-        {
-            return RSA.Create(new RSAParameters { Exponent = e.ToArray(), Modulus = n.ToArray() });
-        }
-        catch (CryptographicException ex)
-        {
-            throw new SshFormatException("The RSA public key was rejected by the cryptographic provider.", ex);
-        }
+        return bits;
     }
 
     internal static HashAlgorithmName HashFor(string signatureAlgorithm) => signatureAlgorithm switch
@@ -100,6 +105,7 @@ internal sealed class RsaPublicKey : SshPublicKey
             sig = padded;
         }
 
-        return _rsa.VerifyData(data, sig, HashFor(signature.Algorithm), RSASignaturePadding.Pkcs1);
+        RSA? rsa = _rsa.Value;
+        return rsa is not null && rsa.VerifyData(data, sig, HashFor(signature.Algorithm), RSASignaturePadding.Pkcs1);
     }
 }

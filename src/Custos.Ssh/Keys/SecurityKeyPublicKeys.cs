@@ -74,9 +74,9 @@ internal sealed class SecurityKeyEd25519PublicKey : SshPublicKey
 internal sealed class SecurityKeyEcdsaPublicKey : SshPublicKey
 {
     private static readonly string[] Algorithms = [SshAlgorithmNames.SecurityKeyEcdsaP256];
-    private readonly ECDsa _ecdsa;
+    private readonly Lazy<ECDsa?> _ecdsa;
 
-    private SecurityKeyEcdsaPublicKey(byte[] blob, ECDsa ecdsa, string application)
+    private SecurityKeyEcdsaPublicKey(byte[] blob, Lazy<ECDsa?> ecdsa, string application)
         : base(SshAlgorithmNames.SecurityKeyEcdsaP256, blob)
     {
         _ecdsa = ecdsa;
@@ -94,13 +94,14 @@ internal sealed class SecurityKeyEcdsaPublicKey : SshPublicKey
     internal static SecurityKeyEcdsaPublicKey ReadBody(ref SshReader reader, byte[] blob)
     {
         EcdsaPublicKey.ReadCurveName(ref reader, EcdsaCurve.P256);
-        ECDsa ecdsa = EcdsaCurve.P256.ImportPoint(reader.ReadString());
-        return new SecurityKeyEcdsaPublicKey(blob, ecdsa, SecurityKeySignedData.ReadApplication(ref reader));
+        ReadOnlySpan<byte> q = reader.ReadString();
+        EcdsaCurve.P256.ValidatePoint(q);
+        return new SecurityKeyEcdsaPublicKey(blob, EcdsaPublicKey.LazyVerifier(EcdsaCurve.P256, q.ToArray()), SecurityKeySignedData.ReadApplication(ref reader));
     }
 
     private protected override bool VerifyCore(ReadOnlySpan<byte> data, SshSignature signature)
     {
         byte[] signed = SecurityKeySignedData.Build(Application, data, signature.SecurityKeyFlags, signature.SecurityKeyCounter);
-        return EcdsaPublicKey.VerifySshSignature(_ecdsa, EcdsaCurve.P256, signed, signature.Signature.Span, HashAlgorithmName.SHA256);
+        return EcdsaPublicKey.VerifySshSignature(_ecdsa.Value, EcdsaCurve.P256, signed, signature.Signature.Span, HashAlgorithmName.SHA256);
     }
 }

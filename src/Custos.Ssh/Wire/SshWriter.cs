@@ -21,6 +21,9 @@ public sealed class SshWriter : IBufferWriter<byte>
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
 
+    /// <summary>This writer as an <see cref="IBufferWriter{T}"/>, for APIs that write straight into it.</summary>
+    public IBufferWriter<byte> BufferWriter => this;
+
     public byte[] ToArray() => WrittenSpan.ToArray();
 
     /// <summary>Zeroes what was written and resets the length to zero.</summary>

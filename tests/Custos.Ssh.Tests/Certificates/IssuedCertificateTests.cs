@@ -70,6 +70,30 @@ public class IssuedCertificateTests
         Assert.Equal(CertificateListing.ExpectedFor(certificate), listing);
     }
 
+    [Theory]
+    [InlineData("sk-ed25519")]
+    [InlineData("sk-ecdsa")]
+    public void A_certificate_we_sign_for_a_security_key_is_shown_by_ssh_keygen_with_our_fields(string type)
+    {
+        using var dir = new TempDirectory();
+        SshPublicKey securityKey = SshPublicKey.ParseText(File.ReadAllText(KeygenCertificateTests.PublicKeyFile(dir, "sk", type)));
+        using SshPrivateKey ca = SshPrivateKey.Generate(SshKeyType.EcdsaP256);
+        SshCertificate certificate = SshCertificate.Issue(new SshCertificateFields
+        {
+            Key = securityKey,
+            Serial = 9,
+            KeyId = "token",
+            Principals = ["alice"],
+            CriticalOptions = [new(SshCertificateOptionNames.VerifyRequired)],
+            Extensions = [new(SshCertificateOptionNames.PermitPty)],
+        }, ca);
+        string path = dir.Write("sk-cert.pub", certificate.ToText() + "\n");
+
+        Assert.Equal(CertificateListing.ExpectedFor(certificate), CertificateListing.Read(path));
+        Assert.StartsWith("sk-", certificate.Algorithm, StringComparison.Ordinal);
+        Assert.EndsWith("-cert-v01@openssh.com", certificate.Algorithm, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_issued_certificate_round_trips_through_its_wire_form()
     {

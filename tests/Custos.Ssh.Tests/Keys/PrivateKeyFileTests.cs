@@ -43,21 +43,18 @@ public class PrivateKeyFileTests
     }
 
     [Fact]
-    public void An_Ed25519_PKCS8_key_from_openssl_loads()
+    public void An_Ed25519_PKCS8_key_loads()
     {
-        using var dir = new TempDirectory();
-        string path = dir.File("ed.pem");
-        OpenSshTools.Result result = OpenSshTools.Run("/usr/bin/openssl", "genpkey", "-algorithm", "ed25519", "-out", path);
-        Assert.Equal(0, result.ExitCode);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // OpenSSH 9.2 cannot write Ed25519 PKCS#8, so libsodium's encoder (through NSec) makes the file.
+        using var source = new NSec.Cryptography.Key(NSec.Cryptography.SignatureAlgorithm.Ed25519,
+            new NSec.Cryptography.KeyCreationParameters { ExportPolicy = NSec.Cryptography.KeyExportPolicies.AllowPlaintextExport });
+        string pem = System.Text.Encoding.ASCII.GetString(source.Export(NSec.Cryptography.KeyBlobFormat.PkixPrivateKeyText));
 
-        using SshPrivateKey key = SshPrivateKey.Load(File.ReadAllText(path));
+        using SshPrivateKey key = SshPrivateKey.Load(pem);
 
-        string publicPem = OpenSshTools.Run("/usr/bin/openssl", "pkey", "-in", path, "-pubout").Output;
-        byte[] spki = Convert.FromBase64String(string.Concat(publicPem.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("-----", StringComparison.Ordinal))));
-
+        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", pem, StringComparison.Ordinal);
         Assert.Equal(SshKeyType.Ed25519, key.KeyType);
-        Assert.Equal(spki[^32..], key.PublicKey.Blob.Span[^32..].ToArray());
+        Assert.Equal(source.PublicKey.Export(NSec.Cryptography.KeyBlobFormat.RawPublicKey), key.PublicKey.Blob.Span[^32..].ToArray());
     }
 
     [Theory]
