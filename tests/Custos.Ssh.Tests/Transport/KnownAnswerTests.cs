@@ -127,3 +127,37 @@ public class KnownAnswerTests
         Assert.Throws<SshProtocolException>(() => server.RespondToClient(wrong.AsSpan(1)));
     }
 }
+
+/// <summary>Our Poly1305 against RFC 8439 and against BouncyCastle's independent implementation.</summary>
+public class Poly1305Tests
+{
+    [Fact]
+    public void Poly1305_matches_RFC_8439_section_2_5_2()
+    {
+        var key = Convert.FromHexString("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
+        var tag = new byte[16];
+
+        Poly1305.Compute(key, "Cryptographic Forum Research Group"u8, tag);
+
+        Assert.Equal("a8061dc1305136c6c22b8baf0c0127a9", Convert.ToHexStringLower(tag));
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 500)]
+    public void Poly1305_agrees_with_BouncyCastle(byte[] message, byte[] keySeed)
+    {
+        var key = new byte[32];
+        for (var i = 0; i < key.Length; i++)
+        {
+            key[i] = keySeed.Length == 0 ? (byte)i : keySeed[i % keySeed.Length];
+        }
+        var ours = new byte[16];
+        Poly1305.Compute(key, message, ours);
+        var reference = new Org.BouncyCastle.Crypto.Macs.Poly1305();
+        reference.Init(new Org.BouncyCastle.Crypto.Parameters.KeyParameter(key));
+        reference.BlockUpdate(message, 0, message.Length);
+        var expected = new byte[16];
+        reference.DoFinal(expected, 0);
+
+        Assert.Equal(expected, ours);
+    }
+}

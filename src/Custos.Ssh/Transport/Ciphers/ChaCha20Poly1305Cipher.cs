@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Engines;
-using Org.BouncyCastle.Crypto.Macs;
 using Org.BouncyCastle.Crypto.Parameters;
 
 namespace Custos.Ssh.Transport.Ciphers;
@@ -11,6 +10,10 @@ namespace Custos.Ssh.Transport.Ciphers;
 /// material give K_2 (first 32, main) and K_1 (last 32, header). The nonce is the 64-bit sequence number.
 /// K_1 encrypts packet_length; K_2's keystream block 0 yields the Poly1305 key and blocks 1.. encrypt the
 /// body. The tag covers the encrypted length and the encrypted body.
+/// The body keystream comes from the BCL's (OpenSSL's, vectorised) IETF ChaCha20-Poly1305: with the 96-bit
+/// nonce 0x00000000 || seq it produces exactly the original ChaCha20 keystream from block 1 on, and since
+/// ChaCha20 is an XOR stream, "encrypting" the ciphertext decrypts it. Its AEAD tag is discarded; the
+/// OpenSSH tag, the header and the Poly1305 key use BouncyCastle; the tag uses <see cref="Poly1305"/>.
 /// </summary>
 internal sealed class ChaCha20Poly1305Cipher : PacketCipher
 {
@@ -18,10 +21,12 @@ internal sealed class ChaCha20Poly1305Cipher : PacketCipher
     private readonly KeyParameter _headerKey;
     private readonly ChaChaEngine _main = new(20);
     private readonly ChaChaEngine _header = new(20);
-    private readonly Poly1305 _poly = new();
     private readonly byte[] _nonce = new byte[8];
     private readonly byte[] _block0 = new byte[64];
     private readonly byte[] _expectedTag = new byte[16];
+    private readonly byte[] _ietfNonce = new byte[12];
+    private readonly byte[] _discardedTag = new byte[16];
+    private readonly System.Security.Cryptography.ChaCha20Poly1305? _bodyStream;
 
     public ChaCha20Poly1305Cipher(ReadOnlySpan<byte> key)
     {
@@ -31,6 +36,10 @@ internal sealed class ChaCha20Poly1305Cipher : PacketCipher
         }
         _mainKey = new KeyParameter(key[..32]);
         _headerKey = new KeyParameter(key[32..]);
+        if (System.Security.Cryptography.ChaCha20Poly1305.IsSupported)
+        {
+            _bodyStream = new System.Security.Cryptography.ChaCha20Poly1305(key[..32]);
+        }
     }
 
     public override int BlockSize => 8;
@@ -41,7 +50,7 @@ internal sealed class ChaCha20Poly1305Cipher : PacketCipher
         InitMain(sequenceNumber);
         _header.Init(true, new ParametersWithIV(_headerKey, _nonce));
         _header.ProcessBytes(packet[..4], packet[..4]);
-        _main.ProcessBytes(packet[4..], packet[4..]);
+        TransformBody(packet[4..]);
         ComputeTag(packet, tag);
     }
 
@@ -65,7 +74,18 @@ internal sealed class ChaCha20Poly1305Cipher : PacketCipher
         // Decrypt the length too, so callers see the same plaintext layout for every cipher.
         _header.Init(false, new ParametersWithIV(_headerKey, _nonce));
         _header.ProcessBytes(packet[..4], packet[..4]);
-        _main.ProcessBytes(packet[4..], packet[4..]);
+        TransformBody(packet[4..]);
+    }
+
+    private void TransformBody(Span<byte> body)
+    {
+        if (_bodyStream is null)
+        {
+            _main.ProcessBytes(body, body);
+            return;
+        }
+        _nonce.CopyTo(_ietfNonce, 4);
+        _bodyStream.Encrypt(_ietfNonce, body, body, _discardedTag);
     }
 
     private void InitMain(uint sequenceNumber)
@@ -77,15 +97,11 @@ internal sealed class ChaCha20Poly1305Cipher : PacketCipher
         _main.ProcessBytes(_block0, 0, 64, _block0, 0);
     }
 
-    private void ComputeTag(ReadOnlySpan<byte> packet, Span<byte> tag)
-    {
-        _poly.Init(new KeyParameter(_block0, 0, 32));
-        _poly.BlockUpdate(packet);
-        _poly.DoFinal(tag);
-    }
+    private void ComputeTag(ReadOnlySpan<byte> packet, Span<byte> tag) => Poly1305.Compute(_block0.AsSpan(0, 32), packet, tag);
 
     public override void Dispose()
     {
+        _bodyStream?.Dispose();
         CryptographicOperations.ZeroMemory(_block0);
         base.Dispose();
     }
