@@ -9,7 +9,12 @@ using Custos.Ssh.Wire;
 
 namespace Custos.Ssh.Tests.Connection;
 
+/// <summary>Runs alone, so that connection counts and heap size are not disturbed by other test classes.</summary>
+[CollectionDefinition(nameof(ResourceBaselines), DisableParallelization = true)]
+public sealed class ResourceBaselines;
+
 /// <summary>Malformed packets, bad MACs, oversized lengths, unknown channels and window violations end the connection with the right reason.</summary>
+[Collection(nameof(ResourceBaselines))]
 public sealed class HostileInputTests : IAsyncLifetime
 {
     private OurServer _server = null!;

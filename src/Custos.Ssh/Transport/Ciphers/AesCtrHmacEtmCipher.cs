@@ -9,7 +9,7 @@ namespace Custos.Ssh.Transport.Ciphers;
 /// </summary>
 internal sealed class AesCtrHmacEtmCipher : PacketCipher
 {
-    private const int KeystreamBlocks = 64;
+    private const int KeystreamBlocks = 2048;
     private readonly Aes _aes;
     private readonly byte[] _counter;
     private readonly byte[] _counterBlocks = new byte[16 * KeystreamBlocks];
