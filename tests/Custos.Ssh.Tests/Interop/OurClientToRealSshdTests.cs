@@ -155,6 +155,18 @@ public sealed class OurClientToRealSshdTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_command_killed_by_a_signal_reports_exit_signal()
+    {
+        await using var client = await ConnectPinnedAsync();
+        Assert.True(await client.AuthenticateWithKeyAsync("root", _sshd.UserKey, cancellationToken: Token));
+
+        var result = await client.ExecuteAsync("kill -TERM $$", cancellationToken: Token);
+
+        Assert.Equal("TERM", result.ExitSignal);
+        Assert.Null(result.ExitStatus);
+    }
+
+    [Fact]
     public async Task Direct_tcpip_through_sshd_reaches_a_loopback_service()
     {
         await using var echo = EchoService.Start();
