@@ -52,18 +52,22 @@ done
 
 echo
 ourhs=$("$ours" handshakes "$SECONDS_HS")
+# The same client loop against sshd: isolates the server side of the handshake (sshd forks per connection).
+sshdhs=$("$ours" handshakes "$SECONDS_HS" "$port" "$work/user" "$work/host.pub")
 count=0; start=$(date +%s.%N)
 while python3 -c "import sys,time; sys.exit(0 if time.time()-$start < $SECONDS_HS else 1)"; do
   "${SSH[@]}" root@127.0.0.1 true; count=$((count+1))
 done
 end=$(date +%s.%N)
-python3 - "$ourhs" "$count" "$start" "$end" <<'PY'
+python3 - "$ourhs" "$count" "$start" "$end" "$sshdhs" <<'PY'
 import sys
-ours, count, start, end = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+ours, count, start, end, sshd = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 rate = count / (end - start)
 print("| handshake (connect, kex, publickey auth, close) | rate | median latency |")
 print("| --- | ---: | ---: |")
 parts = ours.split()
 print(f"| Custos client -> Custos server (in-process) | {parts[1]} | {parts[3]} ms |")
+other = sshd.split()
+print(f"| Custos client -> sshd (same loop) | {other[1]} | {other[3]} ms |")
 print(f"| ssh -> sshd (new ssh process each, runs 'true') | {rate:.0f}/s | {1000/rate:.1f} ms (mean) |")
 PY

@@ -11,6 +11,8 @@ using Custos.Ssh.Transport;
 // Usage:
 //   Custos.Ssh.Throughput throughput <cipher> <mebibytes>   client -> server bulk transfer into a sink channel
 //   Custos.Ssh.Throughput handshakes <seconds>              connect, key exchange, publickey auth, close
+//   Custos.Ssh.Throughput handshakes <seconds> <port> <user key file> <host public key file>
+//                                                            the same handshake loop against a real sshd on 127.0.0.1
 var mode = args.Length > 0 ? args[0] : "throughput";
 using var hostKey = SshPrivateKey.Generate();
 using var userKey = SshPrivateKey.Generate();
@@ -49,15 +51,29 @@ if (mode == "throughput")
 else
 {
     var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+    var port = server.LocalEndPoint.Port;
+    var user = "bench";
+    var identity = userKey;
+    var handshakeOptions = clientOptions;
+    if (args.Length >= 5)
+    {
+        port = int.Parse(args[2], CultureInfo.InvariantCulture);
+        user = "root";
+        identity = SshPrivateKey.Load(File.ReadAllText(args[3]));
+        handshakeOptions = new SshClientOptions { HostKeyVerifier = new PinnedHostKeyVerifier(SshPublicKey.ParseText(File.ReadAllText(args[4]).Trim())) };
+    }
     var clock = Stopwatch.StartNew();
     var count = 0;
     var latencies = new List<double>();
     while (clock.Elapsed.TotalSeconds < seconds)
     {
         var start = clock.Elapsed;
-        await using (var client = await SshClientSession.ConnectAsync("127.0.0.1", server.LocalEndPoint.Port, clientOptions))
+        await using (var client = await SshClientSession.ConnectAsync("127.0.0.1", port, handshakeOptions))
         {
-            await client.AuthenticateWithKeyAsync("bench", userKey);
+            if (!await client.AuthenticateWithKeyAsync(user, identity))
+            {
+                throw new InvalidOperationException("authentication failed");
+            }
         }
         latencies.Add((clock.Elapsed - start).TotalMilliseconds);
         count++;
