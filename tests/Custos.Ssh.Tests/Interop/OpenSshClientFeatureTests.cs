@@ -105,6 +105,19 @@ public sealed class OpenSshClientFeatureTests : IAsyncLifetime
     }
 
     [Fact]
+    public void OpenSSH_re_keying_every_megabyte_during_a_transfer_keeps_every_byte()
+    {
+        var ssh = string.Join(' ', _client.CommonOptions("-o", "RekeyLimit=1M").Select(o => "'" + o + "'"));
+        var command = $"/usr/bin/ssh {ssh} -p {Port} tester@127.0.0.1 'head -c 20000000 /dev/zero; printf x' | wc -c";
+
+        var result = OpenSshClient.Run("/bin/sh", null, ["-c", command]);
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal("20000001", result.Output.Trim());
+        Assert.True(Assert.Single(_server.Sessions).KeyExchangeCount >= 10, $"{_server.Sessions.Single().KeyExchangeCount} key exchanges");
+    }
+
+    [Fact]
     public void Keyboard_interactive_prompts_are_answered_through_askpass()
     {
         var askpass = _client.Directory.Write("askpass.sh", $"#!/bin/sh\necho {TestAuthenticator.Code}\n");
