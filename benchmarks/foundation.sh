@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet build -c Release -v quiet --nologo benchmarks/Custos.Benchmarks src/Custos.Cli >/dev/null
+dotnet build -c Release -v quiet --nologo benchmarks/Custos.Benchmarks >/dev/null
+dotnet build -c Release -v quiet --nologo src/Custos.Cli >/dev/null
 bench=benchmarks/Custos.Benchmarks/bin/Release/net10.0/Custos.Benchmarks.dll
 custos=src/Custos.Cli/bin/Release/net10.0/custos.dll
 

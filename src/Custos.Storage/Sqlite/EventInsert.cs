@@ -13,6 +13,7 @@ internal sealed class EventInsert : IDisposable
 {
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
+    private byte[] _utf8 = new byte[4096];
 
     private EventInsert(sqlite3 db, sqlite3_stmt statement)
     {
@@ -34,17 +35,17 @@ internal sealed class EventInsert : IDisposable
         var s = _statement;
         raw.sqlite3_bind_int64(s, 1, e.Seq);
         raw.sqlite3_bind_int64(s, 2, RelationalStore.ToMicros(e.Time));
-        raw.sqlite3_bind_text(s, 3, e.Type);
-        raw.sqlite3_bind_text(s, 4, e.Actor.Kind);
-        raw.sqlite3_bind_text(s, 5, e.Actor.Id);
-        raw.sqlite3_bind_text(s, 6, e.Actor.Name);
-        raw.sqlite3_bind_text(s, 7, e.Outcome.ToName());
+        BindText(3, e.Type);
+        BindText(4, e.Actor.Kind);
+        BindText(5, e.Actor.Id);
+        BindText(6, e.Actor.Name);
+        BindText(7, e.Outcome.ToName());
         BindNullable(8, e.Target);
         BindNullable(9, e.Reason);
         BindNullable(10, e.Source?.Ip);
         BindNullable(11, e.Source?.UserAgent);
         BindNullable(12, e.RequestId);
-        raw.sqlite3_bind_text(s, 13, e.Details);
+        BindText(13, e.Details);
         raw.sqlite3_bind_blob(s, 14, e.PrevHash);
         raw.sqlite3_bind_blob(s, 15, e.Hash);
         var rc = raw.sqlite3_step(s);
@@ -55,7 +56,26 @@ internal sealed class EventInsert : IDisposable
     private void BindNullable(int index, string? value)
     {
         if (value is null) raw.sqlite3_bind_null(_statement, index);
-        else raw.sqlite3_bind_text(_statement, index, value);
+        else BindText(index, value);
+    }
+
+    /// <summary>
+    /// Binds UTF-8 text from one reusable buffer without a per-value allocation. SQLite copies bound text
+    /// (SQLITE_TRANSIENT), so the buffer region can be reused: values of one row occupy distinct regions.
+    /// </summary>
+    private int _used;
+
+    private void BindText(int index, string value)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (_used + max > _utf8.Length)
+        {
+            if (max > _utf8.Length / 2) Array.Resize(ref _utf8, Math.Max(_utf8.Length * 2, max * 2));
+            _used = 0;
+        }
+        var written = System.Text.Encoding.UTF8.GetBytes(value, _utf8.AsSpan(_used));
+        raw.sqlite3_bind_text(_statement, index, _utf8.AsSpan(_used, written));
+        _used += written;
     }
 
     private static void Check(sqlite3 db, int rc)
