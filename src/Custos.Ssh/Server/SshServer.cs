@@ -84,7 +84,7 @@ public sealed class SshServer : IAsyncDisposable
             var stream = new NetworkStream(socket, ownsSocket: true);
             await using (stream.ConfigureAwait(false))
             {
-                var session = await SshServerSession.AcceptAsync(stream, _options, socket.RemoteEndPoint, cancellationToken).ConfigureAwait(false);
+                var session = await SshServerSession.AcceptAsync(stream, _options, socket.RemoteEndPoint, s => SessionStarted?.Invoke(s), cancellationToken).ConfigureAwait(false);
                 await using (session.ConfigureAwait(false))
                 {
                     _ = session.Authenticated.ContinueWith(_ =>
@@ -94,7 +94,6 @@ public sealed class SshServer : IAsyncDisposable
                             Interlocked.Decrement(ref _unauthenticated);
                         }
                     }, TaskScheduler.Default);
-                    SessionStarted?.Invoke(session);
                     using var registration = cancellationToken.Register(() => _ = session.DisconnectAsync(DisconnectReason.ByApplication, "Server shutting down"));
                     await session.Completion.ConfigureAwait(false);
                 }

@@ -54,7 +54,16 @@ public sealed partial class SshServerSession : SshConnection
     }
 
     /// <summary>Performs the handshake and starts serving; the returned session runs until <see cref="SshConnection.Completion"/>.</summary>
-    public static async Task<SshServerSession> AcceptAsync(Stream stream, SshServerOptions options, System.Net.EndPoint? remoteEndPoint = null, CancellationToken cancellationToken = default)
+    public static Task<SshServerSession> AcceptAsync(Stream stream, SshServerOptions options, System.Net.EndPoint? remoteEndPoint = null, CancellationToken cancellationToken = default) =>
+        AcceptAsync(stream, options, remoteEndPoint, onCreated: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="AcceptAsync(Stream, SshServerOptions, System.Net.EndPoint?, CancellationToken)"/>, calling
+    /// <paramref name="onCreated"/> after the key exchange and before the session handles any further message, so a
+    /// caller registers the session before it can authenticate.
+    /// </summary>
+    public static async Task<SshServerSession> AcceptAsync(Stream stream, SshServerOptions options, System.Net.EndPoint? remoteEndPoint,
+        Action<SshServerSession>? onCreated, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -69,6 +78,7 @@ public sealed partial class SshServerSession : SshConnection
             throw;
         }
         var session = new SshServerSession(transport, options, remoteEndPoint);
+        onCreated?.Invoke(session);
         session.Start();
         return session;
     }
