@@ -264,32 +264,55 @@ public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore
 
     public static DateTimeOffset FromMicros(long micros) => new(DateTimeOffset.UnixEpoch.UtcTicks + (micros * 10), TimeSpan.Zero);
 
-    protected static IEnumerable<(int Version, string Name, string Sql)> LoadMigrations(string engineFolder)
+    private static (int Version, string Name, string Sql)[] LoadMigrations(string engineFolder)
     {
         var assembly = typeof(RelationalStore).Assembly;
         var prefix = $"Custos.Storage.Migrations.{engineFolder}.";
+        var migrations = new List<(int, string, string)>();
         foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             var file = resource[prefix.Length..];
             var version = int.Parse(file.AsSpan(0, file.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture);
             using var stream = assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream);
-            yield return (version, file, reader.ReadToEnd());
+            migrations.Add((version, file, reader.ReadToEnd()));
         }
+        return [.. migrations];
     }
 
-    /// <summary>
-    /// The schema version recorded in the database, for offline tools that never migrate. A database that is not
-    /// Custos's (no migrations table) or not a database at all fails with the driver's <see cref="DbException"/>.
-    /// </summary>
-    public async Task<int> ReadSchemaVersionAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM custos_schema_migrations";
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static readonly Lazy<IReadOnlyList<(int Version, string Name, string Sql)>> SqliteMigrations = new(() => LoadMigrations("Sqlite"));
+    private static readonly Lazy<IReadOnlyList<(int Version, string Name, string Sql)>> PostgresMigrations = new(() => LoadMigrations("Postgres"));
+
+    private IReadOnlyList<(int Version, string Name, string Sql)> Migrations =>
+        (Engine == DatabaseEngine.Sqlite ? SqliteMigrations : PostgresMigrations).Value;
 
     /// <summary>The newest schema version this build knows.</summary>
-    public int KnownSchemaVersion => LoadMigrations(Engine == DatabaseEngine.Sqlite ? "Sqlite" : "Postgres").Max(m => m.Version);
+    public int KnownSchemaVersion => Migrations[^1].Version;
+
+    /// <summary>
+    /// Applies the missing migrations inside the caller's transaction (which holds the engine's migration lock, and
+    /// on which the caller has already refused a foreign database). Refuses a schema newer than this build knows.
+    /// </summary>
+    protected async Task ApplyMigrationsAsync(DbCommand command, string location, CancellationToken cancellationToken)
+    {
+        command.Parameters.Clear();
+        command.CommandText = "CREATE TABLE IF NOT EXISTS custos_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at_us bigint NOT NULL)";
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM custos_schema_migrations";
+        var current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        if (current > KnownSchemaVersion)
+            throw new StorageException(StorageFailure.TooNew,
+                $"database: {location} has schema version {current}, newer than this Custos knows ({KnownSchemaVersion}); upgrade Custos");
+        foreach (var (version, name, sql) in Migrations.Where(m => m.Version > current))
+        {
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            command.CommandText = "INSERT INTO custos_schema_migrations (version, name, applied_at_us) VALUES (@v, @n, @t)";
+            Add(command, "v", version);
+            Add(command, "n", name);
+            Add(command, "t", ToMicros(DateTimeOffset.UtcNow));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            command.Parameters.Clear();
+        }
+    }
 }

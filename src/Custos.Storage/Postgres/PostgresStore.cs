@@ -100,27 +100,7 @@ public sealed class PostgresStore : RelationalStore
         if (tables.Count > 0 && !tables.Contains("custos_schema_migrations"))
             throw new StorageException(StorageFailure.Foreign,
                 $"database: {Location} is not a Custos database (it has tables {string.Join(", ", tables.Take(5))}); refusing to touch it");
-        command.CommandText = "CREATE TABLE IF NOT EXISTS custos_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at_us bigint NOT NULL)";
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM custos_schema_migrations";
-        var current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-        var migrations = LoadMigrations("Postgres").ToList();
-        var known = migrations.Max(m => m.Version);
-        if (current > known)
-            throw new StorageException(StorageFailure.TooNew,
-                $"database: {Location} has schema version {current}, newer than this Custos knows ({known}); upgrade Custos");
-        foreach (var (version, name, sql) in migrations.Where(m => m.Version > current))
-        {
-            command.CommandText = sql;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            command.CommandText = "INSERT INTO custos_schema_migrations (version, name, applied_at_us) VALUES (@v, @n, @t)";
-            command.Parameters.Clear();
-            command.Parameters.AddWithValue("v", version);
-            command.Parameters.AddWithValue("n", name);
-            command.Parameters.AddWithValue("t", ToMicros(DateTimeOffset.UtcNow));
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            command.Parameters.Clear();
-        }
+        await ApplyMigrationsAsync(command, Location.ToString(), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -107,27 +107,7 @@ public sealed class SqliteStore : RelationalStore
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
             RefuseForeign(command);
-            command.CommandText = "CREATE TABLE IF NOT EXISTS custos_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_us INTEGER NOT NULL)";
-            command.ExecuteNonQuery();
-            command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM custos_schema_migrations";
-            var current = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-            var migrations = LoadMigrations("Sqlite").ToList();
-            var known = migrations.Max(m => m.Version);
-            if (current > known)
-                throw new StorageException(StorageFailure.TooNew,
-                    $"database: {Path} has schema version {current}, newer than this Custos knows ({known}); upgrade Custos");
-            foreach (var (version, name, sql) in migrations.Where(m => m.Version > current))
-            {
-                command.CommandText = sql;
-                command.ExecuteNonQuery();
-                command.CommandText = "INSERT INTO custos_schema_migrations (version, name, applied_at_us) VALUES (@v, @n, @t)";
-                command.Parameters.Clear();
-                Add(command, "v", version);
-                Add(command, "n", name);
-                Add(command, "t", ToMicros(DateTimeOffset.UtcNow));
-                command.ExecuteNonQuery();
-                command.Parameters.Clear();
-            }
+            await ApplyMigrationsAsync(command, Path, cancellationToken).ConfigureAwait(false);
             transaction.Commit();
         }
         catch (SqliteException e)
