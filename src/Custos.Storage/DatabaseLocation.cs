@@ -13,8 +13,17 @@ public enum DatabaseEngine
 /// <c>postgres://user@host:port/db</c> or an Npgsql connection string. A password is never accepted here: it comes
 /// from PGPASSWORD or a passfile, so it never shows in a command line or a config file.
 /// </summary>
-public sealed record DatabaseLocation(DatabaseEngine Engine, string ConnectionString, string Display)
+public sealed partial record DatabaseLocation(DatabaseEngine Engine, string ConnectionString, string Display)
 {
+    /// <summary>
+    /// Connect timeout unless the connection string sets one: shorter than Npgsql's 15 s so an unreachable server is
+    /// reported, and retried with back-off, promptly.
+    /// </summary>
+    private const int ConnectTimeoutSeconds = 5;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(^|;)\s*(connect(ion)?\s*)?timeout\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex ExplicitTimeout();
+
     public static DatabaseLocation SqliteFile(string path)
     {
         var full = Path.GetFullPath(path);
@@ -54,6 +63,7 @@ public sealed record DatabaseLocation(DatabaseEngine Engine, string ConnectionSt
             throw new StorageException(StorageFailure.Configuration, "database: the URL names no database (postgres://user@host:port/db)");
         var builder = new NpgsqlConnectionStringBuilder
         {
+            Timeout = ConnectTimeoutSeconds,
             Host = uri.Host.Trim('[', ']'),
             Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
             Database = database,
@@ -90,13 +100,13 @@ public sealed record DatabaseLocation(DatabaseEngine Engine, string ConnectionSt
                 "database: the connection string contains a password; give it in PGPASSWORD or a passfile instead");
         if (string.IsNullOrEmpty(builder.Host))
             throw new StorageException(StorageFailure.Configuration, "database: the connection string names no Host");
+        if (!ExplicitTimeout().IsMatch(value)) builder.Timeout = ConnectTimeoutSeconds;
         return Build(builder);
     }
 
     private static DatabaseLocation Build(NpgsqlConnectionStringBuilder builder)
     {
         builder.ApplicationName ??= "custos";
-        builder.Timeout = builder.Timeout == 15 ? 5 : builder.Timeout;
         // Npgsql reads PGPASSWORD and the passfile itself when no password is given.
         var display = $"postgres://{(string.IsNullOrEmpty(builder.Username) ? "" : builder.Username + "@")}{builder.Host}:{builder.Port}/{builder.Database}";
         return new DatabaseLocation(DatabaseEngine.Postgres, builder.ConnectionString, display);

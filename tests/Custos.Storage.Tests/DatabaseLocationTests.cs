@@ -17,6 +17,14 @@ public class DatabaseLocationTests
         Assert.Equal(DatabaseEngine.Postgres, DatabaseLocation.Parse("Host=localhost;Database=custos;Username=custos").Engine);
 
     [Fact]
+    public void A_connect_timeout_given_in_the_connection_string_is_kept_and_otherwise_shortened()
+    {
+        Assert.Contains("Timeout=15", DatabaseLocation.Parse("Host=localhost;Database=custos;Timeout=15").ConnectionString, StringComparison.Ordinal);
+        Assert.Contains("Timeout=5", DatabaseLocation.Parse("Host=localhost;Database=custos").ConnectionString, StringComparison.Ordinal);
+        Assert.Contains("Timeout=5", DatabaseLocation.Parse("postgres://custos@localhost/custos").ConnectionString, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_path_selects_SQLite() =>
         Assert.Equal(DatabaseEngine.Sqlite, DatabaseLocation.Parse("/var/lib/custos/custos.db").Engine);
 
