@@ -286,6 +286,18 @@ public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore
     private IReadOnlyList<(int Version, string Name, string Sql)> Migrations =>
         (Engine == DatabaseEngine.Sqlite ? SqliteMigrations : PostgresMigrations).Value;
 
+    /// <summary>
+    /// The schema version recorded in the database, for offline tools that never migrate. A database that is not
+    /// Custos's (no migrations table) or not a database at all fails with the driver's <see cref="DbException"/>.
+    /// </summary>
+    public async Task<int> ReadSchemaVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM custos_schema_migrations";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The newest schema version this build knows.</summary>
     public int KnownSchemaVersion => Migrations[^1].Version;
 
