@@ -94,7 +94,13 @@ public static class CustosServer
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(masterKey);
-        builder.Services.AddSingleton(new CustosRuntime { Store = store, Options = options, DataDirectory = dataDirectory });
+        builder.Services.AddSingleton(new CustosRuntime
+        {
+            Store = store,
+            Options = options,
+            DataDirectory = dataDirectory,
+            SchemaReady = location.Engine == DatabaseEngine.Sqlite,
+        });
         builder.Services.AddHostedService<StartupService>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {

@@ -18,6 +18,9 @@ public sealed class CustosRuntime
 
     public required DataDirectory DataDirectory { get; init; }
 
+    /// <summary>True when the schema was migrated before the host started (SQLite), so start-up does not repeat it.</summary>
+    public bool SchemaReady { get; init; }
+
     public AuditLog? Audit => _audit;
 
     public string? NotReadyReason => _notReadyReason;

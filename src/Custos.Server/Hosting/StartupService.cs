@@ -47,6 +47,7 @@ public sealed partial class StartupService(
 
     private async Task MigrateWithRetryAsync(CancellationToken stoppingToken)
     {
+        if (runtime.SchemaReady) return;
         var delay = TimeSpan.FromMilliseconds(250);
         for (var attempt = 1; ; attempt++)
         {
