@@ -23,11 +23,7 @@ public static class BootstrapToken
     }
 
     /// <summary>Extracts the id, or null when the text is not shaped like a bootstrap token.</summary>
-    public static string? TryGetId(string token)
-    {
-        var parts = token.Trim().Split('_');
-        return parts.Length == 3 && parts[0] == "cbt" && parts[1].Length == 16 && parts[2].Length == 43 ? parts[1] : null;
-    }
+    public static string? TryGetId(string token) => Identity.SecretToken.TryGetId(token.Trim(), "cbt");
 
     /// <summary>Constant-time check of a presented token against the stored record.</summary>
     public static bool Matches(string token, BootstrapTokenRecord record) =>
