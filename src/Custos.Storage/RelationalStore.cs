@@ -4,6 +4,7 @@ using System.Text;
 using Custos.Core.Audit;
 using Custos.Core.Bootstrap;
 using Custos.Core.Crypto;
+using Custos.Core.Identity;
 using Custos.Core.Installation;
 
 namespace Custos.Storage;
@@ -12,7 +13,7 @@ namespace Custos.Storage;
 /// Everything the SQLite and PostgreSQL stores share: one schema, the same parameterised SQL. Engine classes add
 /// connection handling, migrations under a lock, and the bulk append path.
 /// </summary>
-public abstract class RelationalStore : IAuditStore, ISecretStore, ISettingStore, IBootstrapTokenStore, IAsyncDisposable
+public abstract partial class RelationalStore : IAuditStore, ISecretStore, ISettingStore, IBootstrapTokenStore, IIdentityStore, IAsyncDisposable
 {
     internal const string EventColumnList = EventColumns;
 

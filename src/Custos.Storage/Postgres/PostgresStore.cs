@@ -13,9 +13,10 @@ namespace Custos.Storage.Postgres;
 /// </summary>
 public sealed class PostgresStore : RelationalStore
 {
-    // Arbitrary fixed keys for pg_advisory_lock: "custos" migrations and audit appends.
+    // Arbitrary fixed keys for pg_advisory_lock: "custos" migrations, audit appends, changes to the administrators.
     private const long MigrationLockKey = 0x637573746f730001;
     private const long AuditLockKey = 0x637573746f730002;
+    private const long AdministratorsLockKey = 0x637573746f730003;
     private readonly NpgsqlDataSource _dataSource;
 
     private PostgresStore(DatabaseLocation location, bool readOnly)
@@ -185,6 +186,29 @@ public sealed class PostgresStore : RelationalStore
         command.CommandText = "LOCK TABLE bootstrap_tokens IN EXCLUSIVE MODE";
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    protected override async Task LockAdministratorsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        // READ COMMITTED would let two transactions each see the other administrator still active and each remove one.
+        command.Parameters.Clear();
+        command.CommandText = "SELECT pg_advisory_xact_lock(@key)";
+        Add(command, "key", AdministratorsLockKey);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override bool IsUniqueViolation(DbException exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    protected override StorageException? TranslateFailure(DbException exception) => exception switch
+    {
+        // Connection exceptions (class 08), shutdown or crash (57P0x), too many connections (53300).
+        PostgresException pg when pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal) || pg.SqlState == "53300" =>
+            new StorageException(StorageFailure.Unreachable, $"database: {Location}: {pg.MessageText}", pg),
+        PostgresException => null,
+        // Not a server error: the connection broke or timed out.
+        NpgsqlException e => Translate(e),
+        _ => null,
+    };
 
     public override async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
 }

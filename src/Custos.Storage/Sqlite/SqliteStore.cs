@@ -13,6 +13,12 @@ public sealed class SqliteStore : RelationalStore
 {
     private const int SqliteNotADatabase = 26;
     private const int SqliteCorrupt = 11;
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const int SqliteIoError = 10;
+    private const int SqliteFull = 13;
+    private const int SqliteConstraintPrimaryKey = 1555;
+    private const int SqliteConstraintUnique = 2067;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writerLock = new(1, 1);
     private SqliteConnection? _writer;
@@ -56,7 +62,7 @@ public sealed class SqliteStore : RelationalStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;";
+            pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON;";
             pragma.ExecuteNonQuery();
             return connection;
         }
@@ -73,6 +79,19 @@ public sealed class SqliteStore : RelationalStore
         SqliteCorrupt => new StorageException(StorageFailure.Foreign, $"database: {Path} is corrupt: {e.Message}", e),
         _ => new StorageException(StorageFailure.Configuration, $"database: {Path}: {e.Message}", e),
     };
+
+    protected override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey };
+
+    protected override StorageException? TranslateFailure(DbException exception) => exception is SqliteException e
+        ? e.SqliteErrorCode switch
+        {
+            SqliteNotADatabase or SqliteCorrupt => Translate(e),
+            SqliteBusy or SqliteLocked => new StorageException(StorageFailure.Unreachable, $"database: {Path} is busy: {e.Message}", e),
+            SqliteIoError or SqliteFull => new StorageException(StorageFailure.Unreachable, $"database: {Path}: {e.Message}", e),
+            _ => null,
+        }
+        : null;
 
     public override async Task MigrateAsync(CancellationToken cancellationToken)
     {
