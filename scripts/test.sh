@@ -14,6 +14,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v sftp >/dev/null || need+=(openssh-client)
 [ -x /usr/lib/openssh/sftp-server ] || need+=(openssh-sftp-server)
 command -v script >/dev/null || need+=(bsdutils)
+# ICU: identity names are NFKC-normalised by the runtime's ICU.
+ls /usr/lib/*/libicuuc.so.* >/dev/null 2>&1 || need+=(libicu-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

@@ -1,7 +1,10 @@
 using System.Text.Json;
 using Custos.Core.Audit;
 using Custos.Core.Crypto;
+using Custos.Core.Identity;
 using Custos.Server.Api;
+using Custos.Server.Api.Identity;
+using Custos.Server.Identity;
 using Custos.Server.Configuration;
 using Custos.Server.Hosting;
 using Custos.Storage;
@@ -102,6 +105,7 @@ public static class CustosServer
             SchemaReady = location.Engine == DatabaseEngine.Sqlite,
         });
         builder.Services.AddHostedService<StartupService>();
+        AddIdentity(builder.Services, store, options, time);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             ctx.ProblemDetails.Extensions["request_id"] = ctx.HttpContext.TraceIdentifier;
@@ -130,18 +134,33 @@ public static class CustosServer
             await next(context).ConfigureAwait(false);
         });
         app.UseHttpMetrics();
+        app.UseRouting();
+        app.UseCustosAuthentication();
         RegisterMetrics(app.Services.GetRequiredService<CustosRuntime>());
 
         app.MapHealth();
         app.MapAudit();
+        app.MapIdentity();
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi.json");
         return app;
     }
 
+    private static void AddIdentity(IServiceCollection services, RelationalStore store, CustosOptions options, TimeProvider time)
+    {
+        var identity = options.Identity;
+        services.AddSingleton<IIdentityStore>(store);
+        services.AddSingleton(_ => new PasswordHasher(PasswordHashParameters.Owasp, identity.PasswordHashConcurrency, identity.PasswordHashQueueTimeout));
+        services.AddSingleton(_ => new SessionCache(store, time, identity.SessionCacheMaxAge));
+        services.AddSingleton(_ => new LoginThrottle(store, time, identity.Lockout));
+        services.AddSingleton<IdentityService>();
+        services.AddHostedService<RevocationPoller>();
+    }
+
     private static int StatusFor(Exception exception) => exception switch
     {
         AuditLogUnavailableException => StatusCodes.Status503ServiceUnavailable,
+        PasswordHasherBusyException => StatusCodes.Status503ServiceUnavailable,
         StorageException => StatusCodes.Status503ServiceUnavailable,
         Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
         _ => StatusCodes.Status500InternalServerError,

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Custos.Core.Identity;
@@ -11,10 +10,10 @@ namespace Custos.Core.Identity;
 /// homograph attack: "аdmin" with a Cyrillic а). The case-folded form is the uniqueness key.
 /// </summary>
 /// <remarks>
-/// Custos runs with <c>InvariantGlobalization</c>, where <see cref="string.Normalize(NormalizationForm)"/> silently
-/// returns non-ASCII text unchanged. Names are therefore normalised by the runtime only when it really normalises,
-/// otherwise by ICU loaded directly (<see cref="IcuNormalizer"/>); when neither is available, only ASCII names (which
-/// NFKC leaves unchanged) are accepted: failing closed is better than letting two spellings of one name coexist.
+/// NFKC comes from the runtime's ICU. Under invariant globalization (DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1, or no
+/// libicu) <see cref="string.Normalize(NormalizationForm)"/> silently returns non-ASCII text unchanged; that is
+/// detected, and then only ASCII names (which NFKC leaves unchanged) are accepted: failing closed is better than
+/// letting two spellings of one name coexist.
 /// </remarks>
 public static class IdentityName
 {
@@ -55,6 +54,7 @@ public static class IdentityName
         var invisible = FindInvisible(input);
         if (invisible is not null) return invisible;
         var nfkc = Nfkc(input);
+        if (nfkc is null && HasUnpairedSurrogate(input)) return "Name is not well-formed text (it contains an unpaired UTF-16 surrogate).";
         if (nfkc is null)
             return "Name contains non-ASCII characters, which this server cannot normalise (the ICU library is missing).";
         invisible = FindInvisible(nfkc);
@@ -180,76 +180,33 @@ public static class IdentityName
 
     private static string Describe(Rune rune) => "U+" + rune.Value.ToString("X4", CultureInfo.InvariantCulture);
 
+    private static bool HasUnpairedSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(text[i])) return true;
+        }
+        return false;
+    }
+
+    /// <summary>ICU refuses ill-formed UTF-16 (an unpaired surrogate) with an exception: such input is no name.</summary>
+    private static string? NormalizeOrNull(string text)
+    {
+        try
+        {
+            return text.Normalize(NormalizationForm.FormKC);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     private static Func<string, string?> ChooseNormalizer()
     {
         if ("\uFF41".Normalize(NormalizationForm.FormKC) == "a")
-            return text => text.Normalize(NormalizationForm.FormKC);
-        if (IcuNormalizer.TryCreate() is { } icu)
-            return icu.Normalize;
+            return NormalizeOrNull;
         return text => Ascii.IsValid(text) ? text : null;
-    }
-
-    /// <summary>
-    /// NFKC through ICU's C API (<c>unorm2_getNFKCInstance</c>, <c>unorm2_normalize</c>), found the way the .NET runtime
-    /// finds it: the newest <c>libicuuc.so.N</c>, whose symbols carry the suffix <c>_N</c> (or none, on builds without
-    /// symbol renaming).
-    /// </summary>
-    private sealed unsafe class IcuNormalizer
-    {
-        private const int BufferOverflowError = 15; // U_BUFFER_OVERFLOW_ERROR
-
-        private readonly delegate* unmanaged<nint, char*, int, char*, int, int*, int> _normalize;
-        private readonly nint _nfkc;
-
-        private IcuNormalizer(delegate* unmanaged<nint, char*, int, char*, int, int*, int> normalize, nint nfkc)
-        {
-            _normalize = normalize;
-            _nfkc = nfkc;
-        }
-
-        public static IcuNormalizer? TryCreate()
-        {
-            for (var version = 90; version >= 50; version--)
-            {
-                if (!NativeLibrary.TryLoad($"libicuuc.so.{version}", out var library)) continue;
-                foreach (var suffix in new[] { $"_{version}", "" })
-                {
-                    if (!NativeLibrary.TryGetExport(library, "unorm2_getNFKCInstance" + suffix, out var getInstance)
-                        || !NativeLibrary.TryGetExport(library, "unorm2_normalize" + suffix, out var normalize))
-                        continue;
-                    var status = 0;
-                    var instance = ((delegate* unmanaged<int*, nint>)getInstance)(&status);
-                    if (status > 0 || instance == 0) continue;
-                    var normalizer = new IcuNormalizer((delegate* unmanaged<nint, char*, int, char*, int, int*, int>)normalize, instance);
-                    if (normalizer.Normalize("\uFF41") == "a") return normalizer;
-                }
-            }
-
-            return null;
-        }
-
-        public string? Normalize(string text)
-        {
-            // NFKC expands by at most a factor of 18 (U+FDFA); inputs are short (checked by the caller).
-            var capacity = Math.Max(16, text.Length * 4);
-            for (var attempt = 0; attempt < 2; attempt++)
-            {
-                var buffer = new char[capacity];
-                var status = 0;
-                int length;
-                fixed (char* source = text)
-                fixed (char* destination = buffer)
-                    length = _normalize(_nfkc, source, text.Length, destination, capacity, &status);
-                if (status == BufferOverflowError && length > capacity)
-                {
-                    capacity = length;
-                    continue;
-                }
-
-                return status > 0 ? null : new string(buffer, 0, length);
-            }
-
-            return null;
-        }
     }
 }

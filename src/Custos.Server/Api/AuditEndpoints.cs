@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Custos.Core.Audit;
 using Custos.Server.Hosting;
+using Custos.Server.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -47,7 +48,7 @@ public static class AuditEndpoints
             }
             return SearchAsync(new AuditSearchRequest(since, until, type, actor, target, outcome, parsedLimit, cursor), runtime, cancellationToken);
         }).WithName("ListAuditEvents").WithTags("audit").Produces<AuditEventPage>().ProducesProblem(400).ProducesProblem(503)
-          .WithSummary("List audit events in sequence order, filtered, with cursor pagination.");
+          .RequireAdmin().WithSummary("List audit events in sequence order, filtered, with cursor pagination (administrators).");
 
         app.MapPost("/v1/audit/events/search", async (HttpContext http, CustosRuntime runtime, CancellationToken cancellationToken) =>
         {
@@ -55,7 +56,7 @@ public static class AuditEndpoints
             return problem ?? await SearchAsync(request!, runtime, cancellationToken);
         }).WithName("SearchAuditEvents").WithTags("audit").Accepts<AuditSearchRequest>("application/json").Produces<AuditEventPage>()
           .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(503)
-          .WithSummary("The same search with the filters in a JSON body.");
+          .RequireAdmin().WithSummary("The same search with the filters in a JSON body (administrators).");
         return app;
     }
 

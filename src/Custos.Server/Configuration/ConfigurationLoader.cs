@@ -105,6 +105,7 @@ public static class ConfigurationLoader
             ShutdownTimeout = Duration(c, "server.shutdown_timeout", TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromHours(1)),
             BootstrapTokenTtl = Duration(c, "bootstrap.token_ttl", TimeSpan.FromHours(1), TimeSpan.FromMinutes(1), TimeSpan.FromDays(1)),
             LogLevel = level,
+            Identity = BindIdentity(c),
             Audit = new AuditLogOptions
             {
                 CheckpointEveryEvents = (int)Integer(c, "audit.checkpoint_events", 1000, 1, 1_000_000),
@@ -112,6 +113,76 @@ public static class ConfigurationLoader
                 MaxBatchSize = (int)Integer(c, "audit.max_batch", 1024, 1, 65_536),
                 QueueCapacity = (int)Integer(c, "audit.queue_capacity", 65_536, 16, 10_000_000),
             },
+        };
+    }
+
+    private static IdentityOptions BindIdentity(IConfiguration c)
+    {
+        var defaults = new IdentityOptions();
+        var lockout = new LockoutOptions();
+        var rpId = Get(c, "webauthn.rp_id") ?? defaults.WebAuthnRelyingPartyId;
+        if (IPAddress.TryParse(rpId, out _) || Uri.CheckHostName(rpId) != UriHostNameType.Dns)
+            throw new ConfigurationException($"webauthn.rp_id: \"{rpId}\" must be a DNS host name (an IP address cannot be a WebAuthn relying-party id)");
+        var origins = List(c, "webauthn.origins");
+        foreach (var origin in origins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.AbsolutePath != "/")
+                throw new ConfigurationException($"webauthn.origins: \"{origin}\" is not an origin such as https://custos.example.com:3080");
+        }
+        var proxies = new List<IPNetwork>();
+        foreach (var proxy in List(c, "server.trusted_proxies"))
+        {
+            if (IPNetwork.TryParse(proxy, out var network)) proxies.Add(network);
+            else if (IPAddress.TryParse(proxy, out var address)) proxies.Add(new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            else throw new ConfigurationException($"server.trusted_proxies: \"{proxy}\" is neither an IP address nor a CIDR range");
+        }
+        return new IdentityOptions
+        {
+            SessionTtl = Duration(c, "auth.session_ttl", defaults.SessionTtl, TimeSpan.FromMinutes(1), IdentityOptions.MaxSessionTtl),
+            InvitationTtl = Duration(c, "auth.invitation_ttl", defaults.InvitationTtl, TimeSpan.FromMinutes(5), TimeSpan.FromDays(30)),
+            MfaRequiredForUsers = Boolean(c, "auth.mfa_required_for_users", true),
+            StepUpWindow = Duration(c, "auth.step_up_window", defaults.StepUpWindow, TimeSpan.FromSeconds(30), TimeSpan.FromHours(1)),
+            Lockout = new LockoutOptions
+            {
+                UserSourceThreshold = (int)Integer(c, "auth.lockout.user_source_threshold", lockout.UserSourceThreshold, 1, 1000),
+                UserThreshold = (int)Integer(c, "auth.lockout.user_threshold", lockout.UserThreshold, 1, 100_000),
+                SourceThreshold = (int)Integer(c, "auth.lockout.source_threshold", lockout.SourceThreshold, 1, 1_000_000),
+                Window = Duration(c, "auth.lockout.window", lockout.Window, TimeSpan.FromSeconds(10), TimeSpan.FromDays(1)),
+                BaseDuration = Duration(c, "auth.lockout.base_duration", lockout.BaseDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+                MaxDuration = Duration(c, "auth.lockout.max_duration", lockout.MaxDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)),
+                KnownSourceTtl = Duration(c, "auth.lockout.known_source_ttl", lockout.KnownSourceTtl, TimeSpan.Zero, TimeSpan.FromDays(365)),
+            },
+            PasswordHashConcurrency = (int)Integer(c, "auth.password_hash_concurrency", defaults.PasswordHashConcurrency, 1, 256),
+            PasswordHashQueueTimeout = Duration(c, "auth.password_hash_queue_timeout", defaults.PasswordHashQueueTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1)),
+            SessionCacheMaxAge = Duration(c, "auth.session_cache_max_age", defaults.SessionCacheMaxAge, TimeSpan.Zero, TimeSpan.FromMinutes(10)),
+            RevocationPollInterval = Duration(c, "auth.revocation_poll_interval", defaults.RevocationPollInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1)),
+            TrustedProxies = proxies,
+            WebAuthnRelyingPartyId = rpId,
+            WebAuthnRelyingPartyName = Get(c, "webauthn.rp_name") ?? defaults.WebAuthnRelyingPartyName,
+            WebAuthnOrigins = origins,
+            BotCredentialTtl = Duration(c, "bots.credential_ttl", defaults.BotCredentialTtl, TimeSpan.FromMinutes(1), IdentityOptions.MaxSessionTtl),
+            BotJoinTtl = Duration(c, "bots.join_ttl", defaults.BotJoinTtl, TimeSpan.FromMinutes(1), TimeSpan.FromDays(30)),
+        };
+    }
+
+    /// <summary>A list key given as YAML items or as one comma-separated value.</summary>
+    private static List<string> List(IConfiguration c, string path)
+    {
+        var items = c.GetSection(ConfigurationKeys.ToConfigPath(path)).GetChildren().Select(s => s.Value).Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!.Trim()).ToList();
+        var single = Get(c, path);
+        if (single is not null) items.AddRange(single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return items;
+    }
+
+    private static bool Boolean(IConfiguration c, string key, bool fallback)
+    {
+        var text = Get(c, key);
+        if (text is null) return fallback;
+        return text.ToLowerInvariant() switch
+        {
+            "true" or "yes" or "1" => true,
+            "false" or "no" or "0" => false,
+            _ => throw new ConfigurationException($"{key}: \"{text}\" is not true or false"),
         };
     }
 

@@ -19,4 +19,5 @@ public sealed record CustosOptions
     public TimeSpan BootstrapTokenTtl { get; init; } = TimeSpan.FromHours(1);
     public AuditLogOptions Audit { get; init; } = new();
     public string LogLevel { get; init; } = "Information";
+    public IdentityOptions Identity { get; init; } = new();
 }
