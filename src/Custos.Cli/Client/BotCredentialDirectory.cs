@@ -35,7 +35,7 @@ public sealed class BotCredentialDirectory(string root)
         {
             throw new CliException(ExitCodes.IoError, $"{StateFile} is not a bot state file ({e.Message})", e);
         }
-        catch (FileNotFoundException e)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new CliException(ExitCodes.IoError, $"{Root} holds no bot.json; join first (custos bot join --out {Root})", e);
         }
@@ -48,7 +48,7 @@ public sealed class BotCredentialDirectory(string root)
             var credential = File.ReadAllText(CredentialFile).Trim();
             return credential.Length == 0 ? throw new CliException(ExitCodes.IoError, $"{CredentialFile} is empty") : credential;
         }
-        catch (FileNotFoundException e)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new CliException(ExitCodes.IoError, $"{Root} holds no credential; join first (custos bot join --out {Root})", e);
         }
