@@ -32,7 +32,7 @@ public static class BotAdminCommands
                 CommonOptions.ToTraits(context.Get(traits)), context.Get(credentialTtl), context.Get(joinTtl));
             var created = await client.SendAsync<CreateBotResponse>(HttpMethod.Post, "v1/bots", request, cancellationToken);
             await context.Out.WriteLineAsync($"Created {created.Bot.Kind} {created.Bot.Name} (roles: {Formats.List(created.Bot.Roles)}).");
-            HandOver.Print(context, created.JoinToken, context.Get(outFile), created.Bot.Name,
+            HandOver.Print(context.Out, created.JoinToken, context.Get(outFile), created.Bot.Name,
                 flags => $"custos bot join {flags} --out DIR", connection.Resolve(context.Parse, context.Home.LoadProfile()));
             return ExitCodes.Success;
         });

@@ -9,21 +9,21 @@ namespace Custos.Cli.Identity;
 /// </summary>
 public static class HandOver
 {
-    public static void Print(CommandContext context, InvitationDto token, string? outFile, string recipient, Func<string, string> commandFor, ConnectionSettings settings)
+    public static void Print(TextWriter output, InvitationDto token, string? outFile, string recipient, Func<string, string> commandFor, ConnectionSettings settings)
     {
         var server = $"--server {settings.ServerText}{EnrollmentCommands.TrustFlags(settings)}";
         if (outFile is not null)
         {
             SecureFiles.WriteAtomic(outFile, token.Token + "\n");
-            context.Out.WriteLine($"The {Describe(token.Purpose)} for {recipient} (valid until {token.ExpiresAt}) is in {outFile}.");
-            context.Out.WriteLine("Give the file to them over a trusted channel; they run:");
-            context.Out.WriteLine("  " + commandFor($"{server} --token-file {outFile}"));
+            output.WriteLine($"The {Describe(token.Purpose)} for {recipient} (valid until {token.ExpiresAt}) is in {outFile}.");
+            output.WriteLine("Give the file to them over a trusted channel; they run:");
+            output.WriteLine("  " + commandFor($"{server} --token-file {outFile}"));
             return;
         }
-        context.Out.WriteLine($"The {Describe(token.Purpose)} for {recipient} (shown once; valid until {token.ExpiresAt}):");
-        context.Out.WriteLine(token.Token);
-        context.Out.WriteLine("Give it to them over a trusted channel; they save it in a file (say token.txt, mode 0600) and run:");
-        context.Out.WriteLine("  " + commandFor($"{server} --token-file token.txt"));
+        output.WriteLine($"The {Describe(token.Purpose)} for {recipient} (shown once; valid until {token.ExpiresAt}):");
+        output.WriteLine(token.Token);
+        output.WriteLine("Give it to them over a trusted channel; they save it in a file (say token.txt, mode 0600) and run:");
+        output.WriteLine("  " + commandFor($"{server} --token-file token.txt"));
     }
 
     private static string Describe(string purpose) => purpose switch

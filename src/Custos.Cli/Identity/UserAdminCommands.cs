@@ -41,7 +41,7 @@ public static class UserAdminCommands
                 context.Get(roles) is { } r ? CommonOptions.SplitRoles(r) : null, CommonOptions.ToTraits(context.Get(traits)), context.Get(ttl));
             var created = await client.SendAsync<CreateUserResponse>(HttpMethod.Post, "v1/users", request, cancellationToken);
             await context.Out.WriteLineAsync($"Created {created.User.Kind} {created.User.Name} (status {created.User.Status}; roles: {Formats.List(created.User.Roles)}).");
-            HandOver.Print(context, created.Invitation, context.Get(outFile), created.User.Name,
+            HandOver.Print(context.Out, created.Invitation, context.Get(outFile), created.User.Name,
                 flags => $"custos invite accept {flags} --password-stdin", connection.Resolve(context.Parse, context.Home.LoadProfile()));
             return ExitCodes.Success;
         });
@@ -163,7 +163,7 @@ public static class UserAdminCommands
             var accept = mfaReset
                 ? (Func<string, string>)(flags => $"custos invite accept {flags} --mfa-reset --password-stdin")
                 : flags => $"custos invite accept {flags} --password-stdin --otp CODE";
-            HandOver.Print(context, invitation, context.Get(outFile), target, accept, connection.Resolve(context.Parse, context.Home.LoadProfile()));
+            HandOver.Print(context.Out, invitation, context.Get(outFile), target, accept, connection.Resolve(context.Parse, context.Home.LoadProfile()));
             return ExitCodes.Success;
         });
         return command;
