@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Custos.Cli.Identity;
 using Custos.Core.Audit;
 using Custos.Server.Hosting;
 using Custos.Storage;
@@ -6,12 +7,19 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Custos.Cli.Admin;
 
-/// <summary><c>custos admin ...</c>. Offline commands need access to the data directory (and its master key).</summary>
+/// <summary>
+/// <c>custos admin ...</c>. Offline commands (bootstrap-token) need access to the data directory and its master key;
+/// the others talk to the server's API (bootstrap with the one-time token, the rest with an administrator session).
+/// </summary>
 public static class AdminCommands
 {
     public static Command Create() => new("admin", "Administer a Custos installation.")
     {
         BootstrapTokenCommand(),
+        EnrollmentCommands.Bootstrap(),
+        UserAdminCommands.Create(),
+        SessionAdminCommands.Create(),
+        BotAdminCommands.Create(),
     };
 
     private static Command BootstrapTokenCommand()

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Custos.Cli.Admin;
+using Custos.Cli.Audit;
+using Custos.Cli.Identity;
+using Custos.Cli.Serve;
+
+namespace Custos.Cli;
+
+/// <summary>The whole <c>custos</c> command tree (built here so tests parse exactly what the executable parses).</summary>
+public static class CustosCommandLine
+{
+    public static RootCommand CreateRoot() => new("Custos: privileged access management. Just-in-time, short-lived, audited access.")
+    {
+        ServeCommand.Create(),
+        SessionCommands.Login(),
+        SessionCommands.Logout(),
+        SessionCommands.Status(),
+        SessionCommands.Passwd(),
+        SessionCommands.Mfa(),
+        EnrollmentCommands.Invite(),
+        BotCommands.Create(),
+        AuditCommands.Create(),
+        AdminCommands.Create(),
+    };
+}
