@@ -13,7 +13,7 @@ namespace Custos.Storage.Tests;
 /// The storage contract: every test here runs against SQLite and against a real PostgreSQL cluster, so both engines
 /// behave the same for everything Custos relies on.
 /// </summary>
-public abstract class StoreContract : IAsyncLifetime
+public abstract partial class StoreContract : IAsyncLifetime
 {
     private readonly List<RelationalStore> _stores = [];
 
