@@ -134,6 +134,18 @@ public static class CustosServer
             await next(context).ConfigureAwait(false);
         });
         app.UseHttpMetrics();
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (PasswordHasherBusyException e) when (!context.Response.HasStarted)
+            {
+                // A login storm waits for Argon2id slots; past the queue timeout the client is told to come back.
+                await Problems.Busy(e.Message, TimeSpan.FromSeconds(1)).ExecuteAsync(context).ConfigureAwait(false);
+            }
+        });
         app.UseRouting();
         app.UseCustosAuthentication();
         RegisterMetrics(app.Services.GetRequiredService<CustosRuntime>());
