@@ -30,6 +30,9 @@ public sealed partial class IdentityService(
 
     public IdentityOptions Options => _options;
 
+    /// <summary>The configured request body limit (<c>http.max_body_bytes</c>).</summary>
+    public long MaxBodyBytes => runtime.Options.HttpMaxBodyBytes;
+
     private static string TotpSecretName(string userId) => "totp:" + userId;
 
     private DateTimeOffset Now()

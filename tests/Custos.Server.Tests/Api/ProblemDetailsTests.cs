@@ -144,11 +144,13 @@ public sealed class ProblemDetailsTests(RunningSqliteServer fixture)
                 RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && cert.GetRawCertData().AsSpan().SequenceEqual(pinned.RawData),
             },
         };
-        return new HttpClient(handler)
+        var client = new HttpClient(handler)
         {
             BaseAddress = new Uri(fixture.Server.BaseUrl),
             Timeout = TimeSpan.FromSeconds(60),
         };
+        client.DefaultRequestHeaders.Authorization = fixture.Client.DefaultRequestHeaders.Authorization;
+        return client;
     }
 
     [Fact]

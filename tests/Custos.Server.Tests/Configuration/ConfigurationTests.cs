@@ -91,7 +91,7 @@ public sealed class ConfigurationTests : IDisposable
     public async Task Configured_body_limit_is_enforced()
     {
         await using var server = await ServerProcess.StartReadyAsync(DataDir, ["--config", WriteYaml("http:\n  max_body_bytes: 4096\n")]);
-        using var client = server.CreateClient();
+        using var client = await server.CreateAdminClientAsync();
         var ct = TestContext.Current.CancellationToken;
 
         using var small = await client.PostAsync("/v1/audit/events/search",

@@ -19,9 +19,16 @@ public sealed class RunningSqliteServer : IAsyncLifetime
     /// <summary>The token the first start wrote, read before anything replaced it.</summary>
     public string FirstBootstrapToken { get; private set; } = "";
 
+    /// <summary>The token the admin runs left in DIR/bootstrap.token (consumed by the fixture's bootstrap).</summary>
+    public string LatestBootstrapToken { get; private set; } = "";
+
+    /// <summary>The mode DIR/bootstrap.token had before the fixture's bootstrap consumed (and deleted) it.</summary>
+    public UnixFileMode BootstrapTokenFileMode { get; private set; }
+
     /// <summary>Terminal output of the admin commands run against this installation.</summary>
     public List<CliResult> AdminRuns { get; } = [];
 
+    /// <summary>A client with an administrator's session (bootstrapped after the admin runs above).</summary>
     public HttpClient Client { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
@@ -34,7 +41,12 @@ public sealed class RunningSqliteServer : IAsyncLifetime
             if (run.ExitCode != 0) throw new InvalidOperationException("custos admin bootstrap-token failed: " + run);
             AdminRuns.Add(run);
         }
-        Client = _server.CreateClient();
+        // The audit API is for administrators: bootstrap one with the newest token and log in. Bootstrap deletes the
+        // consumed token file, so what the tests check about it is recorded first.
+        var tokenFile = Path.Combine(DataDir, "bootstrap.token");
+        LatestBootstrapToken = (await File.ReadAllTextAsync(tokenFile)).Trim();
+        BootstrapTokenFileMode = File.GetUnixFileMode(tokenFile);
+        Client = await _server.CreateAdminClientAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -80,6 +80,30 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public HttpClient CreateClient() => CustosProcess.PinnedClient(CertificateFile, BaseUrl);
 
+    public const string AdminPassword = "correct horse battery staple 7";
+
+    /// <summary>
+    /// Bootstraps the first administrator with DIR/bootstrap.token, logs in with a TOTP code, and returns a client that
+    /// sends the session's bearer token (the audit API needs an administrator).
+    /// </summary>
+    public async Task<HttpClient> CreateAdminClientAsync(string user = "admin")
+    {
+        using var anonymous = CreateClient();
+        var token = (await File.ReadAllTextAsync(Path.Combine(DataDir, "bootstrap.token"))).Trim();
+        var bootstrap = await anonymous.PostAsync("/v1/auth/bootstrap", System.Net.Http.Json.JsonContent.Create(new { token, user, password = AdminPassword }));
+        var body = await bootstrap.Content.ReadAsStringAsync();
+        if (!bootstrap.IsSuccessStatusCode) throw new InvalidOperationException("bootstrap failed: " + body);
+        var secret = OtpNet.Base32Encoding.ToBytes(System.Text.Json.Nodes.JsonNode.Parse(body)!["totp"]!["secret"]!.GetValue<string>());
+        var otp = Custos.Core.Identity.Totp.CodeAt(secret, Custos.Core.Identity.Totp.StepAt(DateTimeOffset.UtcNow));
+        var login = await anonymous.PostAsync("/v1/auth/login", System.Net.Http.Json.JsonContent.Create(new { user, password = AdminPassword, otp }));
+        var loginBody = await login.Content.ReadAsStringAsync();
+        if (!login.IsSuccessStatusCode) throw new InvalidOperationException("login failed: " + loginBody);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            System.Text.Json.Nodes.JsonNode.Parse(loginBody)!["token"]!.GetValue<string>());
+        return client;
+    }
+
     /// <summary>Sends SIGTERM (or <paramref name="signal"/>, e.g. 2 for SIGINT) and waits for the exit code.</summary>
     public async Task<int> StopAsync(int signal = 15)
     {

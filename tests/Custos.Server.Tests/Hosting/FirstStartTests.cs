@@ -20,12 +20,18 @@ public sealed class FirstStartTests(RunningSqliteServer fixture)
     [InlineData("custos.db")]
     [InlineData("master.key")]
     [InlineData("tls/server.key")]
-    [InlineData("bootstrap.token")]
     public void First_start_creates_each_secret_file_readable_by_the_owner_only(string file)
     {
         var path = Path.Combine(fixture.DataDir, file);
         Assert.True(File.Exists(path), $"{file} was not created");
         Assert.Equal(OwnerOnlyFile, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
+    public void The_bootstrap_token_file_is_readable_by_the_owner_only_and_removed_once_used()
+    {
+        Assert.Equal(OwnerOnlyFile, fixture.BootstrapTokenFileMode);
+        Assert.False(File.Exists(Path.Combine(fixture.DataDir, "bootstrap.token")));
     }
 
     [Fact]
@@ -95,7 +101,7 @@ public sealed class FirstStartTests(RunningSqliteServer fixture)
     [Fact]
     public void Offline_admin_commands_do_not_print_the_token_they_issue()
     {
-        var current = File.ReadAllText(Path.Combine(fixture.DataDir, "bootstrap.token")).Trim();
+        var current = fixture.LatestBootstrapToken;
         Assert.NotEqual(fixture.FirstBootstrapToken, current);
         var secret = current.Split('_', 3)[2];
         Assert.All(fixture.AdminRuns, run => Assert.DoesNotContain(secret, run.Output, StringComparison.Ordinal));

@@ -80,7 +80,7 @@ public sealed class GracefulShutdownTests(StoppedInstallations installations)
     {
         var copy = await installations.CopyAsync(DatabaseEngine.Sqlite);
         await using var server = await ServerProcess.StartReadyAsync(copy.DataDir);
-        using var client = server.CreateClient();
+        using var client = await server.CreateAdminClientAsync();
         var body = new TrickledContent("{\"type\": \"server.*\", ", "\"limit\": 10}");
 
         var inFlight = client.PostAsync("/v1/audit/events/search", body, TestContext.Current.CancellationToken);

@@ -39,7 +39,7 @@ public sealed class PostgresServeTests(PrivatePostgres outage, SharedPostgres sh
     }
 
     /// <summary>Polls until <paramref name="path"/> answers <paramref name="status"/>; returns that response's body.</summary>
-    private static async Task<string> WaitForStatusAsync(ServerProcess server, string path, HttpStatusCode status)
+    private static async Task<string> WaitForStatusAsync(ServerProcess server, string path, HttpStatusCode status, string? bearer = null)
     {
         var deadline = DateTime.UtcNow + Timeouts.Ready;
         var last = "no answer";
@@ -51,6 +51,7 @@ public sealed class PostgresServeTests(PrivatePostgres outage, SharedPostgres sh
                 try
                 {
                     using var client = server.CreateClient();
+                    if (bearer is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
                     using var response = await client.GetAsync(path, Ct);
                     var body = await response.Content.ReadAsStringAsync(Ct);
                     if (response.StatusCode == status) return body;
@@ -83,14 +84,15 @@ public sealed class PostgresServeTests(PrivatePostgres outage, SharedPostgres sh
             Assert.Equal(503, notReady.GetProperty("status").GetInt32());
             Assert.Contains("unreachable", notReady.GetProperty("detail").GetString(), StringComparison.Ordinal);
             Assert.Contains("custos_ready 0", await WaitForStatusAsync(server, "/metrics", HttpStatusCode.OK), StringComparison.Ordinal);
-            // Fail closed: nothing that needs storage answers while it is away.
-            await WaitForStatusAsync(server, "/v1/audit/events", HttpStatusCode.ServiceUnavailable);
+            // Fail closed: nothing that needs storage answers while it is away — not even the check of a bearer token.
+            await WaitForStatusAsync(server, "/v1/audit/events", HttpStatusCode.ServiceUnavailable, "cst_" + new string('A', 43));
 
             await outage.Cluster.RestartAsync();
             down = false;
             await server.WaitReadyAsync();
             Assert.Contains("reached after", server.Output, StringComparison.Ordinal);
-            Assert.Contains("\"type\":\"server.start\"", await WaitForStatusAsync(server, "/v1/audit/events", HttpStatusCode.OK), StringComparison.Ordinal);
+            using (var admin = await server.CreateAdminClientAsync())
+                Assert.Contains("\"type\":\"server.start\"", await admin.GetStringAsync("/v1/audit/events", Ct), StringComparison.Ordinal);
             Assert.Equal(0, await server.StopAsync());
         }
         finally

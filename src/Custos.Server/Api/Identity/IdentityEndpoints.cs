@@ -108,7 +108,8 @@ public static class IdentityEndpoints
 
     private static async Task<IResult> WithBody<T>(HttpContext http, IdentityService identity, Func<T, RequestInfo, Task<IResult>> handler, CancellationToken ct) where T : class
     {
-        var (body, problem) = await JsonBody.ReadAsync<T>(http, 64 * 1024, ct);
+        // Identity requests are small: at most 64 KiB, and never more than http.max_body_bytes.
+        var (body, problem) = await JsonBody.ReadAsync<T>(http, Math.Min(64 * 1024, identity.MaxBodyBytes), ct);
         return problem ?? await handler(body!, Info(http, identity));
     }
 }
