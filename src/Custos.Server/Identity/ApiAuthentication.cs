@@ -26,6 +26,7 @@ public sealed class ApiAuthentication(RequestDelegate next, SessionCache cache, 
         if (level == AccessLevel.Anonymous)
         {
             await next(http).ConfigureAwait(false);
+            await AuditInvalidRequestAsync(http, null).ConfigureAwait(false);
             return;
         }
 
@@ -67,7 +68,14 @@ public sealed class ApiAuthentication(RequestDelegate next, SessionCache cache, 
             return;
         }
         await next(http).ConfigureAwait(false);
+        await AuditInvalidRequestAsync(http, principal).ConfigureAwait(false);
     }
+
+    /// <summary>Malformed, oversized or mistyped requests to the API are recorded (who sent what kind of bad input where).</summary>
+    private Task AuditInvalidRequestAsync(HttpContext http, CustosPrincipal? principal) =>
+        http.Response.StatusCode is StatusCodes.Status400BadRequest or StatusCodes.Status413PayloadTooLarge or StatusCodes.Status415UnsupportedMediaType
+            ? AuditAsync(http, "api.request.invalid", principal?.Actor ?? new AuditActor("anonymous", "-", "-"), "status_" + http.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            : Task.CompletedTask;
 
     private async Task AuditAsync(HttpContext http, string type, AuditActor actor, string reason)
     {

@@ -39,6 +39,10 @@ public sealed class IdentityBadInputTests
             .Expect(HttpStatusCode.BadRequest, "validation");
         var users = (await s.Admin.GetAsync("/v1/users")).Expect(HttpStatusCode.OK).As<UserListResponse>();
         Assert.Single(users.Users);
+        var audit = (await s.Admin.GetAsync("/v1/audit/events?type=api.request.invalid&limit=100")).Expect(HttpStatusCode.OK).Body;
+        Assert.Contains("status_400", audit, StringComparison.Ordinal);
+        Assert.Contains("status_413", audit, StringComparison.Ordinal);
+        Assert.Contains("status_415", audit, StringComparison.Ordinal);
     }
 
     [Fact]
