@@ -157,7 +157,18 @@ public sealed class WebAuthnService
         }
         catch (Exception e) when (e is JsonException or FormatException or NotSupportedException)
         {
-            error = "is not a PublicKeyCredential JSON object" + (e is JsonException { Path: { } path } ? $" (at {path})" : "") + "; binary members are base64url";
+            var path = e is JsonException { Path: { } p } && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+            const string Missing = "missing required properties including: ";
+            var at = e.Message.IndexOf(Missing, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                // System.Text.Json names the missing members (quoted, comma-separated) of the object at the path.
+                var members = e.Message[(at + Missing.Length)..].TrimEnd('.').Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Select(m => (path is null ? "" : path + ".") + m.Trim('\'', '"'));
+                error = string.Join(", ", members) + " is required";
+                return null;
+            }
+            error = "is not a PublicKeyCredential JSON object" + (path is null ? "" : $" (at {path})") + "; binary members are base64url";
             return null;
         }
     }
