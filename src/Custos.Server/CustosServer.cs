@@ -153,6 +153,7 @@ public static class CustosServer
         app.MapHealth();
         app.MapAudit();
         app.MapIdentity();
+        app.MapWebAuthn();
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi.json");
         return app;
@@ -166,6 +167,7 @@ public static class CustosServer
         services.AddSingleton(_ => new SessionCache(store, time, identity.SessionCacheMaxAge));
         services.AddSingleton(_ => new LoginThrottle(store, time, identity.Lockout));
         services.AddSingleton<IdentityService>();
+        services.AddSingleton<WebAuthnService>();
         services.AddHostedService<RevocationPoller>();
     }
 

@@ -18,41 +18,9 @@ public sealed partial class IdentityService
     /// </summary>
     public async Task<IResult> LoginAsync(LoginRequest request, RequestInfo info, CancellationToken cancellationToken)
     {
-        if (!IdentityName.TryNormalize(request.User, out var name, out var nameKey, out _) || !IsPlausiblePassword(request.Password))
-        {
-            // Not a possible name or password: nothing to look up, but answer like any other failure.
-            await hasher.VerifyDummyAsync(IsPlausiblePassword(request.Password) ? request.Password : "dummy-password", cancellationToken).ConfigureAwait(false);
-            await AuditAsync("user.login", Anonymous(request.User), AuditOutcome.Failure, info, reason: "malformed_credentials", cancellationToken: cancellationToken).ConfigureAwait(false);
-            return Problems.Unauthorized("login-failed", "Login failed", LoginFailedDetail);
-        }
-        var identity = await store.GetIdentityByNameAsync(nameKey, cancellationToken).ConfigureAwait(false);
-        if (await throttle.CheckAsync(nameKey, identity?.Id, info.SourceIp, cancellationToken).ConfigureAwait(false) is { } lockout)
-        {
-            await AuditAsync("user.login", identity is null ? Anonymous(name) : ActorOf(identity), AuditOutcome.Denied, info, reason: "locked_out",
-                details: new JsonObject { ["scope"] = lockout.Scope, ["until"] = AuditChain.FormatTime(lockout.Until) }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return LockedOut(lockout);
-        }
-
-        var password = identity is null ? null : await store.GetPasswordAsync(identity.Id, cancellationToken).ConfigureAwait(false);
-        bool passwordOk;
-        if (password is null)
-        {
-            await hasher.VerifyDummyAsync(request.Password, cancellationToken).ConfigureAwait(false);
-            passwordOk = false;
-        }
-        else
-        {
-            passwordOk = await hasher.VerifyAsync(request.Password, password.Hash, cancellationToken).ConfigureAwait(false);
-        }
-        if (!passwordOk || identity is null)
-            return await FailLoginAsync(identity is null ? Anonymous(name) : ActorOf(identity), nameKey, identity is null ? "unknown_user" : password is null ? "no_password" : "bad_password", info, cancellationToken).ConfigureAwait(false);
-
-        // The password is right: from here on the caller has proven knowledge of it, so precise answers leak nothing new.
-        if (identity.Status != IdentityStatus.Active)
-        {
-            await AuditAsync("user.login", ActorOf(identity), AuditOutcome.Denied, info, reason: "identity_" + identity.Status.ToName(), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return Problems.Forbidden("identity-inactive", "Account not active", $"this account is {identity.Status.ToName()}; an administrator can resume it");
-        }
+        var phase = await CheckPasswordPhaseAsync(request.User, request.Password, info, cancellationToken).ConfigureAwait(false);
+        if (phase.Failure is { } failure) return failure;
+        var (identity, nameKey, password) = (phase.Identity!, phase.NameKey!, phase.Password!);
         var mfa = false;
         if (RequiresMfa(identity) || !string.IsNullOrWhiteSpace(request.Otp) || !string.IsNullOrWhiteSpace(request.RecoveryCode))
         {
@@ -79,20 +47,75 @@ public sealed partial class IdentityService
             }
         }
 
+        if (hasher.NeedsRehash(password.Hash))
+            await store.SetPasswordAsync(new PasswordCredential(identity.Id, await hasher.HashAsync(request.Password, cancellationToken).ConfigureAwait(false), Now()), cancellationToken).ConfigureAwait(false);
+        return await StartLoginSessionAsync(identity, nameKey, mfa, mfaMethod: null, info, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The outcome of the password phase: a failure answer, or the identity whose password is right and which may log in.</summary>
+    private sealed record PasswordPhase(IResult? Failure, IdentityRecord? Identity = null, string? NameKey = null, PasswordCredential? Password = null);
+
+    /// <summary>
+    /// The password phase shared by every login flow (password + TOTP, password + WebAuthn): name normalisation,
+    /// lockout check, Argon2id verification (or a dummy one of the same cost), failure recording and the status check.
+    /// Every flow therefore answers a wrong password identically and counts it toward the same lockouts.
+    /// </summary>
+    private async Task<PasswordPhase> CheckPasswordPhaseAsync(string? user, string? typedPassword, RequestInfo info, CancellationToken cancellationToken)
+    {
+        if (!IdentityName.TryNormalize(user, out var name, out var nameKey, out _) || !IsPlausiblePassword(typedPassword))
+        {
+            // Not a possible name or password: nothing to look up, but answer like any other failure.
+            await hasher.VerifyDummyAsync(IsPlausiblePassword(typedPassword) ? typedPassword : "dummy-password", cancellationToken).ConfigureAwait(false);
+            await AuditAsync("user.login", Anonymous(user), AuditOutcome.Failure, info, reason: "malformed_credentials", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new PasswordPhase(Problems.Unauthorized("login-failed", "Login failed", LoginFailedDetail));
+        }
+        var identity = await store.GetIdentityByNameAsync(nameKey, cancellationToken).ConfigureAwait(false);
+        if (await throttle.CheckAsync(nameKey, identity?.Id, info.SourceIp, cancellationToken).ConfigureAwait(false) is { } lockout)
+        {
+            await AuditAsync("user.login", identity is null ? Anonymous(name) : ActorOf(identity), AuditOutcome.Denied, info, reason: "locked_out",
+                details: new JsonObject { ["scope"] = lockout.Scope, ["until"] = AuditChain.FormatTime(lockout.Until) }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new PasswordPhase(LockedOut(lockout));
+        }
+
+        var password = identity is null ? null : await store.GetPasswordAsync(identity.Id, cancellationToken).ConfigureAwait(false);
+        bool passwordOk;
+        if (password is null)
+        {
+            await hasher.VerifyDummyAsync(typedPassword, cancellationToken).ConfigureAwait(false);
+            passwordOk = false;
+        }
+        else
+        {
+            passwordOk = await hasher.VerifyAsync(typedPassword, password.Hash, cancellationToken).ConfigureAwait(false);
+        }
+        if (!passwordOk || identity is null || password is null)
+            return new PasswordPhase(await FailLoginAsync(identity is null ? Anonymous(name) : ActorOf(identity), nameKey, identity is null ? "unknown_user" : password is null ? "no_password" : "bad_password", info, cancellationToken).ConfigureAwait(false));
+
+        // The password is right: from here on the caller has proven knowledge of it, so precise answers leak nothing new.
+        if (identity.Status != IdentityStatus.Active)
+        {
+            await AuditAsync("user.login", ActorOf(identity), AuditOutcome.Denied, info, reason: "identity_" + identity.Status.ToName(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new PasswordPhase(Problems.Forbidden("identity-inactive", "Account not active", $"this account is {identity.Status.ToName()}; an administrator can resume it"));
+        }
+        return new PasswordPhase(null, identity, nameKey, password);
+    }
+
+    /// <summary>Both factors passed: a new login session, the throttle reset, the login audited, and the answer.</summary>
+    private async Task<IResult> StartLoginSessionAsync(IdentityRecord identity, string nameKey, bool mfa, string? mfaMethod, RequestInfo info, CancellationToken cancellationToken)
+    {
         var (token, session) = NewSession(identity, SessionKind.Login, _options.SessionTtl, mfa, info);
         await store.CreateSessionAsync(session, cancellationToken).ConfigureAwait(false);
         await store.SetLastLoginAsync(identity.Id, session.CreatedAt, cancellationToken).ConfigureAwait(false);
         await throttle.RecordSuccessAsync(nameKey, identity.Id, info.SourceIp, cancellationToken).ConfigureAwait(false);
-        if (hasher.NeedsRehash(password!.Hash))
-            await store.SetPasswordAsync(new PasswordCredential(identity.Id, await hasher.HashAsync(request.Password, cancellationToken).ConfigureAwait(false), Now()), cancellationToken).ConfigureAwait(false);
-        await AuditAsync("user.login", ActorOf(identity), AuditOutcome.Success, info, Target(identity),
-            details: new JsonObject { ["session_id"] = session.Id, ["mfa"] = mfa, ["expires_at"] = AuditChain.FormatTime(session.ExpiresAt) },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        var details = new JsonObject { ["session_id"] = session.Id, ["mfa"] = mfa, ["expires_at"] = AuditChain.FormatTime(session.ExpiresAt) };
+        if (mfaMethod is not null) details["mfa_method"] = mfaMethod;
+        await AuditAsync("user.login", ActorOf(identity), AuditOutcome.Success, info, Target(identity), details: details, cancellationToken: cancellationToken).ConfigureAwait(false);
         identity = identity with { LastLoginAt = session.CreatedAt };
         return Results.Ok(new LoginResponse(token, ToDto(session, identity, session.Id), await ToDtoAsync(identity, cancellationToken).ConfigureAwait(false)));
     }
 
-    private async Task<IResult> FailLoginAsync(AuditActor actor, string nameKey, string reason, RequestInfo info, CancellationToken cancellationToken)
+    /// <summary>A counted login failure: audited, recorded by the throttle; the answer is <paramref name="failure"/> (login-failed by default) unless a lockout starts.</summary>
+    private async Task<IResult> FailLoginAsync(AuditActor actor, string nameKey, string reason, RequestInfo info, CancellationToken cancellationToken, IResult? failure = null)
     {
         var lockouts = await throttle.RecordFailureAsync(nameKey, info.SourceIp, cancellationToken).ConfigureAwait(false);
         await AuditAsync("user.login", actor, AuditOutcome.Failure, info, reason: reason, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -101,7 +124,7 @@ public sealed partial class IdentityService
             await AuditAsync("user.lockout", actor, AuditOutcome.Denied, info, "user/" + nameKey, reason: "too_many_failures",
                 details: new JsonObject { ["scope"] = lockout.Scope, ["until"] = AuditChain.FormatTime(lockout.Until) }, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        return lockouts.Count > 0 ? LockedOut(lockouts[0]) : Problems.Unauthorized("login-failed", "Login failed", LoginFailedDetail);
+        return lockouts.Count > 0 ? LockedOut(lockouts[0]) : failure ?? Problems.Unauthorized("login-failed", "Login failed", LoginFailedDetail);
     }
 
     private IResult LockedOut(Lockout lockout)

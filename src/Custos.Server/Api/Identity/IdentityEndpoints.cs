@@ -104,9 +104,9 @@ public static class IdentityEndpoints
         return app;
     }
 
-    private static RequestInfo Info(HttpContext http, IdentityService identity) => RequestInfo.From(http, identity.Options);
+    internal static RequestInfo Info(HttpContext http, IdentityService identity) => RequestInfo.From(http, identity.Options);
 
-    private static async Task<IResult> WithBody<T>(HttpContext http, IdentityService identity, Func<T, RequestInfo, Task<IResult>> handler, CancellationToken ct) where T : class
+    internal static async Task<IResult> WithBody<T>(HttpContext http, IdentityService identity, Func<T, RequestInfo, Task<IResult>> handler, CancellationToken ct) where T : class
     {
         // Identity requests are small: at most 64 KiB, and never more than http.max_body_bytes.
         var (body, problem) = await JsonBody.ReadAsync<T>(http, Math.Min(64 * 1024, identity.MaxBodyBytes), ct);
