@@ -123,6 +123,23 @@ public sealed partial class CliEndToEndTests : IDisposable
         var botToken = File.ReadAllText(Path.Combine(botDir, "token")).Trim();
         Assert.DoesNotContain(botToken, joined.Output + renewed.Output, StringComparison.Ordinal);
 
+        // Offline recovery refuses unknown names and machines, and a suspended account unless told to resume it.
+        var unknown = await admin.RunAsync("", ["admin", "recover", "--data-dir", dataDir, "--user", "nobody"]);
+        Assert.True(unknown.ExitCode == 1, unknown.ToString());
+        Assert.Contains("custos admin recover: there is no user named nobody", unknown.Stderr, StringComparison.Ordinal);
+        var machine = await admin.RunAsync("", ["admin", "recover", "--data-dir", dataDir, "--user", "CI"]);
+        Assert.True(machine.ExitCode == 1, machine.ToString());
+        Assert.Contains("ci is a bot, not a user", machine.Stderr, StringComparison.Ordinal);
+        Ok(await admin.RunAsync("", ["admin", "users", "suspend", "alice"]));
+        var aliceRecovery = _root.Combine("alice.recovery");
+        var suspended = await admin.RunAsync("", ["admin", "recover", "--data-dir", dataDir, "--user", "alice", "--out", aliceRecovery]);
+        Assert.True(suspended.ExitCode == 1, suspended.ToString());
+        Assert.Contains("--resume", suspended.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(aliceRecovery));
+        var resumed = Ok(await admin.RunAsync("", ["admin", "recover", "--data-dir", dataDir, "--user", "alice", "--out", aliceRecovery, "--ttl", "2h", "--resume"]));
+        Assert.Contains("alice is active again.", resumed.Stdout, StringComparison.Ordinal);
+        Assert.Equal("active", Ok(await admin.RunAsync("", ["admin", "users", "show", "alice", "-o", "json"])).Json.GetProperty("status").GetString());
+
         // Offline recovery while the server runs: the token file, the exact accept command, and no overwrite.
         var recovered = Ok(await admin.RunAsync("", ["admin", "recover", "--data-dir", dataDir, "--user", "admin", "--server", server.BaseUrl]));
         var recoveryFile = Path.Combine(dataDir, "recovery.token");
