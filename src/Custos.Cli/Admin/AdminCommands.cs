@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Custos.Cli.Admin;
 
 /// <summary>
-/// <c>custos admin ...</c>. Offline commands (bootstrap-token) need access to the data directory and its master key;
+/// <c>custos admin ...</c>. Offline commands (bootstrap-token, recover) need access to the data directory and its master key;
 /// the others talk to the server's API (bootstrap with the one-time token, the rest with an administrator session).
 /// </summary>
 public static class AdminCommands
@@ -17,6 +17,7 @@ public static class AdminCommands
     {
         BootstrapTokenCommand(),
         EnrollmentCommands.Bootstrap(),
+        RecoverCommand.Create(),
         UserAdminCommands.Create(),
         SessionAdminCommands.Create(),
         BotAdminCommands.Create(),

@@ -28,7 +28,13 @@ public static class EnrollmentCommands
         {
             var profile = context.Home.LoadProfile();
             var settings = connection.Resolve(context.Parse, profile);
-            var token = SecretInput.ReadTokenFile(context.Get(tokenFile)!, context.Error);
+            var tokenPath = context.Get(tokenFile)!;
+            // The server deletes the file when the bootstrap succeeds: its absence usually means that happened already.
+            if (!File.Exists(tokenPath))
+                throw new CliException(ExitCodes.Failure, $"{tokenPath} does not exist; custos serve deletes it once the first administrator is created, " +
+                    "so this installation is probably bootstrapped already (log in, or recover an administrator with custos admin recover --data-dir DIR --user NAME); " +
+                    "if no administrator exists, issue a new token with custos admin bootstrap-token --data-dir DIR");
+            var token = SecretInput.ReadTokenFile(tokenPath, context.Error);
             var name = context.Get(user)!;
             var password = context.Get(passwordStdin)
                 ? SecretInput.ReadLines(context.In, 1, "the new password")[0]

@@ -43,6 +43,9 @@ public sealed class CommandLineTests
     [InlineData("bot join " + Server + " --ca-file c --token-file t --out /tmp/bot")]
     [InlineData("bot renew --out /tmp/bot")]
     [InlineData("admin bootstrap-token --data-dir /tmp/d")]
+    [InlineData("admin recover --data-dir /tmp/d --user admin")]
+    [InlineData("admin recover --data-dir /tmp/d --database postgresql://h/custos --user admin --ttl 24h --out /tmp/r.token --force --resume " + Server)]
+    [InlineData("admin recover --data-dir /tmp/d --user admin --ttl 5m")]
     public void Valid_command_lines_parse(string line)
     {
         var parse = CustosCommandLine.CreateRoot().Parse(line.Split(' '));
@@ -58,6 +61,12 @@ public sealed class CommandLineTests
     [InlineData("admin users ls --kind robot", "robot")]
     [InlineData("admin users add alice --invitation-ttl forever", "--invitation-ttl: \"forever\" is not a duration")]
     [InlineData("admin users add a/b", "is not a valid name")]
+    [InlineData("admin recover --user admin", "--data-dir")]
+    [InlineData("admin recover --data-dir /tmp/d", "--user")]
+    [InlineData("admin recover --data-dir /tmp/d --user admin --ttl 25h", "--ttl: 25h is outside 5m to 24h")]
+    [InlineData("admin recover --data-dir /tmp/d --user admin --ttl 4m", "--ttl: 4m is outside 5m to 24h")]
+    [InlineData("admin recover --data-dir /tmp/d --user admin --ttl soon", "--ttl: \"soon\" is not a duration")]
+    [InlineData("admin recover --data-dir /tmp/d --user admin --server http://h:1", "is not https")]
     [InlineData("admin users add alice --roles dev,a/b", "is not a role name")]
     [InlineData("admin bots add ci", "--roles")]
     [InlineData("admin bots add ci --roles x --kind user", "user")]
