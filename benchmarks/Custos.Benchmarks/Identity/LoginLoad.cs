@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using Custos.Benchmarks.Audit;
+using Custos.Core.Identity;
 using Custos.Server.Api.Identity;
 using HdrHistogram;
 
@@ -34,11 +35,37 @@ internal static class LoginLoad
         Console.WriteLine($"login-load server_pid={server.Pid} users={names.Count} hash_concurrency={(concurrency.Length > 0 ? concurrency : "default")} " +
             $"cores={Environment.ProcessorCount} rss_after_setup_mib={server.ReadStatusKiB("VmRSS") / 1024.0:F0}");
 
+        await MeasureHashReferenceAsync();
         using var client = server.CreateClient();
         await RunRateAsync(server, client, names, 10, 3, "warm-up");
         foreach (var rate in rates) await RunRateAsync(server, client, names, rate, seconds, "open-loop");
         if (storm > 0) await RunStormAsync(server, names, storm);
         return 0;
+    }
+
+    /// <summary>
+    /// The reference measured in the same run, in this (otherwise idle) process: one Argon2id verification at the
+    /// production parameters, alone and two at a time, which bounds the login rate two cores can reach.
+    /// </summary>
+    private static async Task MeasureHashReferenceAsync()
+    {
+        using var hasher = new PasswordHasher(PasswordHashParameters.Owasp, 2, Timeout.InfiniteTimeSpan);
+        var phc = await hasher.HashAsync(BenchServer.UserPassword, CancellationToken.None);
+        var single = new List<double>();
+        for (var i = 0; i < 20; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            await hasher.VerifyAsync(BenchServer.UserPassword, phc, CancellationToken.None);
+            single.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        single.Sort();
+        const int Pairs = 20;
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < Pairs; i++)
+            await Task.WhenAll(hasher.VerifyAsync(BenchServer.UserPassword, phc, CancellationToken.None), hasher.VerifyAsync(BenchServer.UserPassword, phc, CancellationToken.None));
+        var parallelRate = 2 * Pairs / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Console.WriteLine($"argon2id-reference m={hasher.Parameters.MemoryKiB}KiB t={hasher.Parameters.Iterations} p=1 single_ms p50={single[single.Count / 2]:F1} min={single[0]:F1} " +
+            $"two_at_a_time={parallelRate:F1}/s");
     }
 
     private sealed class Outcomes
