@@ -26,7 +26,16 @@ public enum TokenRejection
 /// </summary>
 public sealed class SessionCache(IIdentityStore store, TimeProvider time, TimeSpan maxAge)
 {
-    private sealed record Entry(SessionRecord Session, IdentityRecord Identity, long LoadedAt);
+    /// <summary>
+    /// A cached session with the principal built once when it is loaded: a hit hands out that same immutable
+    /// principal, so the hot path allocates nothing.
+    /// </summary>
+    private sealed record Entry(CustosPrincipal Principal, long LoadedAt)
+    {
+        public SessionRecord Session => Principal.Session;
+
+        public IdentityRecord Identity => Principal.Identity;
+    }
 
     private const int MaxEntries = 100_000;
     private readonly ConcurrentDictionary<UInt128, Entry> _entries = new();
@@ -52,7 +61,7 @@ public sealed class SessionCache(IIdentityStore store, TimeProvider time, TimeSp
         if (time.GetTimestamp() - entry.LoadedAt > _maxAgeTicks) return null;
         if (!CryptographicOperations.FixedTimeEquals(hash, entry.Session.TokenHash)) return null;
         rejection = Check(entry.Session, entry.Identity, time.GetUtcNow());
-        return rejection == TokenRejection.None ? new CustosPrincipal(entry.Identity, entry.Session) : null;
+        return rejection == TokenRejection.None ? entry.Principal : null;
     }
 
     /// <summary>Validates a token against the database (and caches the result).</summary>
@@ -76,8 +85,9 @@ public sealed class SessionCache(IIdentityStore store, TimeProvider time, TimeSp
             return (null, rejection);
         }
         if (_entries.Count >= MaxEntries) Prune();
-        _entries[Key(hash)] = new Entry(session, identity, time.GetTimestamp());
-        return (new CustosPrincipal(identity, session), TokenRejection.None);
+        var principal = new CustosPrincipal(identity, session);
+        _entries[Key(hash)] = new Entry(principal, time.GetTimestamp());
+        return (principal, TokenRejection.None);
     }
 
     private static TokenRejection Check(SessionRecord session, IdentityRecord identity, DateTimeOffset now) =>
@@ -88,7 +98,7 @@ public sealed class SessionCache(IIdentityStore store, TimeProvider time, TimeSp
 
     /// <summary>Replaces the cached copy of a session (after a step-up MFA check, for example).</summary>
     public void Update(SessionRecord session, IdentityRecord identity) =>
-        _entries[Key(session.TokenHash)] = new Entry(session, identity, time.GetTimestamp());
+        _entries[Key(session.TokenHash)] = new Entry(new CustosPrincipal(identity, session), time.GetTimestamp());
 
     public void InvalidateSession(string sessionId)
     {
