@@ -12,6 +12,7 @@ namespace Custos.Benchmarks.Identity;
 /// load from other processes hits every series alike:
 /// <list type="bullet">
 /// <item><c>GET /healthz</c>: Kestrel, TLS and the common middleware, no authentication (the floor).</item>
+/// <item><c>GET /v1/auth/session</c>: the authenticated no-op (validates the token, answers from the cached session, no database read).</item>
 /// <item><c>GET /v1/auth/whoami</c> without a token: routing and the authentication middleware's 401 problem, no session lookup.</item>
 /// </list>
 /// </summary>
@@ -28,6 +29,7 @@ internal static class ApiRoundTripLoad
         var series = new (string Name, string Path, AuthenticationHeaderValue? Auth, HttpStatusCode Expected)[]
         {
             ("healthz", "/healthz", null, HttpStatusCode.OK),
+            ("session", "/v1/auth/session", token, HttpStatusCode.OK),
             ("whoami", "/v1/auth/whoami", token, HttpStatusCode.OK),
             ("whoami_no_token_401", "/v1/auth/whoami", null, HttpStatusCode.Unauthorized),
         };

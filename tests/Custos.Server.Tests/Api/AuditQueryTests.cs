@@ -52,7 +52,7 @@ public sealed class AuditQueryTests(RunningSqliteServer fixture)
             "actor" => ("actor=custos-cli", e => e.GetProperty("actor").GetProperty("id").GetString() == "custos-cli"),
             "target" => ($"target={Escape(Text(issue, "target")!)}", e => Text(e, "target") == Text(issue, "target")),
             "outcome" => ("outcome=success", e => e.GetProperty("outcome").GetString() == "success"),
-            "outcome with no match" => ("outcome=denied", _ => false),
+            "outcome with no match" => ("type=server.start&outcome=denied", _ => false),
             "combined" => ("type=bootstrap.*&actor=custos&outcome=success",
                 e => e.GetProperty("type").GetString()!.StartsWith("bootstrap.", StringComparison.Ordinal) && e.GetProperty("actor").GetProperty("id").GetString() == "custos"),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),

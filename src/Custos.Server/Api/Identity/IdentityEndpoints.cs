@@ -29,6 +29,9 @@ public static class IdentityEndpoints
             .RequireSession().WithName("Logout").Produces(204).WithSummary("Revoke the calling session.");
         auth.MapGet("/whoami", (HttpContext http, IdentityService identity, CancellationToken ct) => identity.WhoAmIAsync(http.Principal(), ct))
             .RequireSession().WithName("WhoAmI").Produces<WhoAmIResponse>().WithSummary("The caller, roles and session expiry.");
+        auth.MapGet("/session", (HttpContext http) => Results.Ok(IdentityService.ToDto(http.Principal().Session, http.Principal().Identity, http.Principal().Session.Id)))
+            .RequireSession().WithName("CurrentSession").Produces<SessionDto>()
+            .WithSummary("The calling session (id, expiry, last MFA check), answered from the validated token without a database read.");
         auth.MapPost("/password", (HttpContext http, IdentityService identity, CancellationToken ct) =>
             WithBody<ChangePasswordRequest>(http, identity, (r, info) => identity.ChangePasswordAsync(http.Principal(), r, info, ct), ct))
             .RequireSession().WithName("ChangePassword").Accepts<ChangePasswordRequest>("application/json").Produces(204).ProducesProblem(400).ProducesProblem(403)
