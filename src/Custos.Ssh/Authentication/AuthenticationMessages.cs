@@ -38,7 +38,12 @@ internal abstract record UserAuthRequestMessage(string UserName, string ServiceN
                 var signed = reader.ReadBoolean();
                 var algorithm = reader.ReadUtf8String();
                 var key = reader.ReadString().ToArray();
-                var signature = signed ? reader.ReadString().ToArray() : null;
+                // Not a conditional expression: null would convert to an empty ReadOnlyMemory through byte[], not to "no signature".
+                ReadOnlyMemory<byte>? signature = null;
+                if (signed)
+                {
+                    signature = reader.ReadString().ToArray();
+                }
                 return new UserAuthPublicKeyRequest(user, service, algorithm, key, signature);
             case "keyboard-interactive":
                 return new UserAuthKeyboardInteractiveRequest(user, service, reader.ReadUtf8String(), reader.ReadUtf8String());
