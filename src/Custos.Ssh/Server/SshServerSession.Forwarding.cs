@@ -60,7 +60,16 @@ public sealed partial class SshServerSession
         {
             return GlobalRequestOutcome.Failure;
         }
-        var decision = await handler(this, request, cancellationToken).ConfigureAwait(false);
+        RemoteForwardDecision decision;
+        try
+        {
+            decision = await handler(this, request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            // A failing host handler refuses the forward; it never ends the connection.
+            return GlobalRequestOutcome.Failure;
+        }
         if (!decision.Granted)
         {
             return GlobalRequestOutcome.Failure;

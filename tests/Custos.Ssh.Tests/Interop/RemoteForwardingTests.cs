@@ -22,6 +22,7 @@ public sealed partial class RemoteForwardingTests : IAsyncLifetime
     private OurServer _server = null!;
     private EchoService _echo = null!;
     private bool _refuse;
+    private bool _throw;
 
     public ValueTask InitializeAsync()
     {
@@ -33,6 +34,10 @@ public sealed partial class RemoteForwardingTests : IAsyncLifetime
                 lock (_requests)
                 {
                     _requests.Add(request);
+                }
+                if (_throw)
+                {
+                    throw new InvalidOperationException("host failure");
                 }
                 return ValueTask.FromResult(_refuse ? RemoteForwardDecision.Refuse() : RemoteForwardListener.Grant(session, request, IPAddress.Loopback));
             },
@@ -95,6 +100,16 @@ public sealed partial class RemoteForwardingTests : IAsyncLifetime
         await AssertEventuallyRefusedAsync((int)forward.BoundPort);
         Assert.False(await client.CancelRemoteForwardAsync(forward, Token));
         Assert.Empty(Assert.Single(_server.Sessions).RemoteForwards);
+    }
+
+    [Fact]
+    public async Task A_failing_handler_refuses_the_forward_and_the_connection_carries_on()
+    {
+        _throw = true;
+        await using var client = await ConnectOurClientAsync(_server.Port, new PinnedHostKeyVerifier(_server.Ed25519HostKey.PublicKey));
+
+        Assert.Null(await client.RequestRemoteForwardAsync("localhost", 0, Token));
+        Assert.Equal("still here\n", (await client.ExecuteAsync("echo still here", cancellationToken: Token)).Output);
     }
 
     [Fact]
