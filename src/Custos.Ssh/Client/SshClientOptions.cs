@@ -10,6 +10,12 @@ public sealed record SshClientOptions
     /// <summary>Decides whether the server's host key or certificate is trusted (pin or host CA).</summary>
     public required IHostKeyVerifier HostKeyVerifier { get; init; }
 
+    /// <summary>
+    /// Decides about forwarded-tcpip channels on remote forwards this client requested (RFC 4254 §7.2); null
+    /// refuses them. Channels for forwards that were never granted are refused before this is asked.
+    /// </summary>
+    public Forwarding.SshForwardedTcpipHandler? ForwardedTcpipHandler { get; init; }
+
     public void Validate()
     {
         Transport.Validate();

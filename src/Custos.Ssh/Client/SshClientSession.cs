@@ -13,14 +13,16 @@ namespace Custos.Ssh.Client;
 /// verification, user authentication (RFC 4252 publickey with keys or certificates, RFC 4256
 /// keyboard-interactive), then channels.
 /// </summary>
-public sealed class SshClientSession : SshConnection
+public sealed partial class SshClientSession : SshConnection
 {
     private const string ConnectionService = "ssh-connection";
+    private readonly SshClientOptions _options;
     private bool _serviceAccepted;
 
-    private SshClientSession(SshTransport transport)
+    private SshClientSession(SshTransport transport, SshClientOptions options)
         : base(transport)
     {
+        _options = options;
     }
 
     public bool IsAuthenticated { get; private set; }
@@ -66,7 +68,7 @@ public sealed class SshClientSession : SshConnection
             await transport.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        return new SshClientSession(transport);
+        return new SshClientSession(transport, options);
     }
 
     /// <summary>
@@ -82,16 +84,8 @@ public sealed class SshClientSession : SshConnection
         var algorithm = certificate is null ? signatureAlgorithm : signatureAlgorithm + PublicKeyAuthentication.CertificateSuffix;
         var blob = certificate is null ? key.PublicKey.Blob : certificate.Blob;
         var signed = PublicKeyAuthentication.SignedData(Transport.SessionId, user, ConnectionService, algorithm, blob.Span);
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.UserAuthRequest);
-        writer.WriteUtf8String(user);
-        writer.WriteUtf8String(ConnectionService);
-        writer.WriteUtf8String("publickey");
-        writer.WriteBoolean(true);
-        writer.WriteUtf8String(algorithm);
-        writer.WriteString(blob.Span);
-        writer.WriteString(key.Sign(signed, signatureAlgorithm));
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        var request = new UserAuthPublicKeyRequest(user, ConnectionService, algorithm, blob, key.Sign(signed, signatureAlgorithm));
+        await Transport.SendAsync(SshMessage.Encode<UserAuthRequestMessage>(request), cancellationToken).ConfigureAwait(false);
         return await AwaitOutcomeAsync(null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -100,14 +94,8 @@ public sealed class SshClientSession : SshConnection
     {
         ArgumentNullException.ThrowIfNull(respond);
         await RequestUserAuthServiceAsync(cancellationToken).ConfigureAwait(false);
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.UserAuthRequest);
-        writer.WriteUtf8String(user);
-        writer.WriteUtf8String(ConnectionService);
-        writer.WriteUtf8String("keyboard-interactive");
-        writer.WriteUtf8String("");
-        writer.WriteUtf8String("");
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        var request = new UserAuthKeyboardInteractiveRequest(user, ConnectionService, "", "");
+        await Transport.SendAsync(SshMessage.Encode<UserAuthRequestMessage>(request), cancellationToken).ConfigureAwait(false);
         return await AwaitOutcomeAsync(respond, cancellationToken).ConfigureAwait(false);
     }
 
@@ -135,14 +123,11 @@ public sealed class SshClientSession : SshConnection
         {
             return;
         }
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.ServiceRequest);
-        writer.WriteUtf8String("ssh-userauth");
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendAsync(SshMessage.Encode(new ServiceRequestMessage("ssh-userauth")), cancellationToken).ConfigureAwait(false);
         var reply = await ReceiveAuthMessageAsync(cancellationToken).ConfigureAwait(false);
-        if (reply.Span[0] != MessageNumber.ServiceAccept)
+        if (reply.Span[0] != MessageNumber.ServiceAccept || SshMessage.Decode<ServiceAcceptMessage>(reply.Span).ServiceName != "ssh-userauth")
         {
-            throw new SshProtocolException(DisconnectReason.ProtocolError, $"Expected SERVICE_ACCEPT, got message {reply.Span[0]}");
+            throw new SshProtocolException(DisconnectReason.ProtocolError, $"Expected SERVICE_ACCEPT for ssh-userauth, got message {reply.Span[0]}");
         }
         _serviceAccepted = true;
     }
@@ -155,6 +140,7 @@ public sealed class SshClientSession : SshConnection
             switch (message.Span[0])
             {
                 case MessageNumber.UserAuthSuccess:
+                    SshMessage.Decode<UserAuthSuccessMessage>(message.Span);
                     IsAuthenticated = true;
                     ConnectionProtocolActive = true;
                     _ = RunAsync();
@@ -163,16 +149,9 @@ public sealed class SshClientSession : SshConnection
                     ReadFailure(message.Span);
                     return false;
                 case MessageNumber.UserAuthInfoRequest when respond is not null:
-                    var step = ReadInfoRequest(message.Span);
-                    var responses = respond(step);
-                    var writer = new SshWriter();
-                    writer.WriteByte(MessageNumber.UserAuthInfoResponse);
-                    writer.WriteUInt32((uint)responses.Count);
-                    foreach (var response in responses)
-                    {
-                        writer.WriteUtf8String(response);
-                    }
-                    await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                    var info = SshMessage.Decode<UserAuthInfoRequestMessage>(message.Span);
+                    var responses = respond(KeyboardInteractiveStep.Ask(info.Name, info.Instruction, [.. info.Prompts]));
+                    await Transport.SendAsync(SshMessage.Encode(new UserAuthInfoResponseMessage([.. responses])), cancellationToken).ConfigureAwait(false);
                     break;
                 default:
                     throw new SshProtocolException(DisconnectReason.ProtocolError, $"Unexpected message {message.Span[0]} during authentication");
@@ -182,28 +161,9 @@ public sealed class SshClientSession : SshConnection
 
     private void ReadFailure(ReadOnlySpan<byte> payload)
     {
-        var reader = new SshReader(payload[1..]);
-        LastAllowedMethods = reader.ReadNameList();
-        LastPartialSuccess = reader.ReadBoolean();
-    }
-
-    private static KeyboardInteractiveStep ReadInfoRequest(ReadOnlySpan<byte> payload)
-    {
-        var reader = new SshReader(payload[1..]);
-        var name = reader.ReadUtf8String();
-        var instruction = reader.ReadUtf8String();
-        reader.ReadUtf8String();
-        var count = reader.ReadUInt32();
-        if (count > 64)
-        {
-            throw new SshProtocolException(DisconnectReason.ProtocolError, "Too many keyboard-interactive prompts");
-        }
-        var prompts = new List<(string, bool)>();
-        for (var i = 0; i < count; i++)
-        {
-            prompts.Add((reader.ReadUtf8String(), reader.ReadBoolean()));
-        }
-        return KeyboardInteractiveStep.Ask(name, instruction, [.. prompts]);
+        var failure = SshMessage.Decode<UserAuthFailureMessage>(payload);
+        LastAllowedMethods = failure.MethodsThatCanContinue;
+        LastPartialSuccess = failure.PartialSuccess;
     }
 
     /// <summary>Reads the next message before the connection protocol starts, skipping banners.</summary>
@@ -220,6 +180,7 @@ public sealed class SshClientSession : SshConnection
             {
                 return message;
             }
+            SshMessage.Decode<UserAuthBannerMessage>(message.Span);
         }
     }
 
@@ -229,19 +190,15 @@ public sealed class SshClientSession : SshConnection
     /// <summary>Opens a direct-tcpip channel (RFC 4254 §7.2) to host:port as seen from the server.</summary>
     public Task<SshChannel> OpenDirectTcpipAsync(string host, uint port, CancellationToken cancellationToken = default)
     {
-        var writer = new SshWriter();
-        writer.WriteUtf8String(host);
-        writer.WriteUInt32(port);
-        writer.WriteUtf8String("127.0.0.1");
-        writer.WriteUInt32(0);
-        return OpenChannelAsync("direct-tcpip", writer.WrittenMemory, cancellationToken);
+        var open = new DirectTcpipOpen(host, port, "127.0.0.1", 0);
+        return OpenChannelAsync(DirectTcpipOpen.TypeName, SshMessage.EncodeData(open), cancellationToken);
     }
 
     /// <summary>Runs a command without a terminal, feeding <paramref name="input"/> and collecting output and exit status.</summary>
     public async Task<SshCommandResult> ExecuteAsync(string command, ReadOnlyMemory<byte> input = default, CancellationToken cancellationToken = default)
     {
         var channel = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
-        if (!await channel.SendRequestAsync("exec", SessionRequests.EncodeString(command), wantReply: true, cancellationToken).ConfigureAwait(false))
+        if (!await channel.SendRequestAsync(ExecRequest.TypeName, SshMessage.EncodeData(new ExecRequest(command)), wantReply: true, cancellationToken).ConfigureAwait(false))
         {
             await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
             throw new InvalidOperationException($"The server refused to run '{command}'");

@@ -49,14 +49,12 @@ public sealed record SshChannelOpenRequest(string ChannelType, ReadOnlyMemory<by
     /// <summary>For direct-tcpip (RFC 4254 §7.2): where to connect and who asked.</summary>
     public (string Host, uint Port, string OriginatorAddress, uint OriginatorPort) ParseDirectTcpip()
     {
-        var reader = new Wire.SshReader(Payload.Span);
-        var host = reader.ReadUtf8String();
-        var port = reader.ReadUInt32();
-        var originator = reader.ReadUtf8String();
-        var originatorPort = reader.ReadUInt32();
-        reader.EnsureEnd("direct-tcpip");
-        return (host, port, originator, originatorPort);
+        var open = Wire.SshMessage.DecodeData<DirectTcpipOpen>(Payload.Span);
+        return (open.HostToConnect, open.PortToConnect, open.OriginatorAddress, open.OriginatorPort);
     }
+
+    /// <summary>For forwarded-tcpip (RFC 4254 §7.2): which remote forward the connection arrived on, and from whom.</summary>
+    public ForwardedTcpipOpen ParseForwardedTcpip() => Wire.SshMessage.DecodeData<ForwardedTcpipOpen>(Payload.Span);
 }
 
 /// <summary>The answer of a channel handler to <see cref="SshChannelOpenRequest"/>.</summary>

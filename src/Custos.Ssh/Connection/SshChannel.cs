@@ -113,13 +113,14 @@ public sealed class SshChannel
                     continue;
                 }
                 var writer = new SshWriter(chunk + 16);
-                writer.WriteByte(extendedType is null ? MessageNumber.ChannelData : MessageNumber.ChannelExtendedData);
-                writer.WriteUInt32(RemoteId);
                 if (extendedType is { } type)
                 {
-                    writer.WriteUInt32(type);
+                    SshMessage.WriteTo(new ChannelExtendedDataMessage(RemoteId, type, data[..chunk]), writer);
                 }
-                writer.WriteString(data.Span[..chunk]);
+                else
+                {
+                    SshMessage.WriteTo(new ChannelDataMessage(RemoteId, data[..chunk]), writer);
+                }
                 await _connection.Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 data = data[chunk..];
             }
@@ -133,12 +134,7 @@ public sealed class SshChannel
     /// <summary>Sends a channel request (RFC 4254 §5.4); with a reply wanted, returns whether it succeeded.</summary>
     public async Task<bool> SendRequestAsync(string type, ReadOnlyMemory<byte> payload, bool wantReply, CancellationToken cancellationToken = default)
     {
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.ChannelRequest);
-        writer.WriteUInt32(RemoteId);
-        writer.WriteUtf8String(type);
-        writer.WriteBoolean(wantReply);
-        writer.WriteRaw(payload.Span);
+        var request = SshMessage.Encode(new ChannelRequestMessage(RemoteId, type, wantReply, payload));
         TaskCompletionSource<bool>? reply = null;
         if (wantReply)
         {
@@ -148,7 +144,7 @@ public sealed class SshChannel
                 _pendingReplies.Enqueue(reply);
             }
         }
-        await _connection.Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await _connection.Transport.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return reply is null || await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -163,7 +159,7 @@ public sealed class SshChannel
                 return;
             }
             _eofSent = true;
-            await _connection.Transport.SendAsync(Simple(MessageNumber.ChannelEof), cancellationToken).ConfigureAwait(false);
+            await _connection.Transport.SendAsync(SshMessage.Encode(new ChannelEofMessage(RemoteId)), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -189,7 +185,7 @@ public sealed class SshChannel
             if (Interlocked.Exchange(ref _closeSentFlag, 1) == 0)
             {
                 _closeSent = true;
-                var close = Simple(MessageNumber.ChannelClose);
+                var close = SshMessage.Encode(new ChannelCloseMessage(RemoteId));
                 if (fromReader)
                 {
                     await _connection.Transport.SendFromReaderAsync(close, cancellationToken).ConfigureAwait(false);
@@ -217,14 +213,6 @@ public sealed class SshChannel
         }
     }
 
-    private byte[] Simple(byte number)
-    {
-        var writer = new SshWriter(8);
-        writer.WriteByte(number);
-        writer.WriteUInt32(RemoteId);
-        return writer.ToArray();
-    }
-
     private async ValueTask ConsumedAsync(uint count, CancellationToken cancellationToken)
     {
         uint adjust = 0;
@@ -240,17 +228,15 @@ public sealed class SshChannel
         }
         if (adjust > 0 && !_closeSent)
         {
-            var writer = new SshWriter(12);
-            writer.WriteByte(MessageNumber.ChannelWindowAdjust);
-            writer.WriteUInt32(RemoteId);
-            writer.WriteUInt32(adjust);
-            await _connection.Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            var adjustment = SshMessage.Encode(new ChannelWindowAdjustMessage(RemoteId, adjust));
+            await _connection.Transport.SendAsync(adjustment, cancellationToken).ConfigureAwait(false);
         }
     }
 
     // ---- called by the connection's read loop ----
 
-    internal void OnData(ReadOnlySpan<byte> data, uint? extendedType)
+    /// <summary>Takes ownership of <paramref name="data"/> (a copy made by the decoder).</summary>
+    internal void OnData(ReadOnlyMemory<byte> data, uint? extendedType)
     {
         lock (_windowLock)
         {
@@ -261,7 +247,7 @@ public sealed class SshChannel
             }
             _localWindow -= (uint)data.Length;
         }
-        _inbound.Writer.TryWrite(new SshChannelData(data.ToArray(), extendedType));
+        _inbound.Writer.TryWrite(new SshChannelData(data, extendedType));
     }
 
     internal void OnWindowAdjust(uint bytes)

@@ -12,15 +12,9 @@ public abstract partial class SshConnection
         var channel = new SshChannel(this, AllocateChannelId(), type);
         var pending = new TaskCompletionSource<SshChannel>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pendingOpens[channel.LocalId] = pending;
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.ChannelOpen);
-        writer.WriteUtf8String(type);
-        writer.WriteUInt32(channel.LocalId);
-        writer.WriteUInt32(SshChannel.DefaultWindowSize);
-        writer.WriteUInt32(SshChannel.DefaultMaxPacketSize);
-        writer.WriteRaw(payload.Span);
+        var open = new ChannelOpenMessage(type, channel.LocalId, SshChannel.DefaultWindowSize, SshChannel.DefaultMaxPacketSize, payload);
         Register(channel);
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendAsync(SshMessage.Encode(open), cancellationToken).ConfigureAwait(false);
         try
         {
             return await pending.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -34,47 +28,62 @@ public abstract partial class SshConnection
     }
 
     /// <summary>Sends a global request (RFC 4254 §4); with a reply wanted, returns the outcome and response data.</summary>
-    public async Task<(bool Success, byte[] Response)> SendGlobalRequestAsync(string name, ReadOnlyMemory<byte> payload, bool wantReply, CancellationToken cancellationToken = default)
+    public Task<(bool Success, byte[] Response)> SendGlobalRequestAsync(string name, ReadOnlyMemory<byte> payload, bool wantReply, CancellationToken cancellationToken = default) =>
+        SendGlobalRequestAsync(name, payload, wantReply, onReply: null, cancellationToken);
+
+    /// <summary>
+    /// As the public overload; <paramref name="onReply"/> runs on the read loop when the reply arrives, before any
+    /// later message is handled (so state the reply creates exists before the peer can rely on it).
+    /// </summary>
+    private protected async Task<(bool Success, byte[] Response)> SendGlobalRequestAsync(string name, ReadOnlyMemory<byte> payload, bool wantReply,
+        Action<bool, byte[]>? onReply, CancellationToken cancellationToken)
     {
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.GlobalRequest);
-        writer.WriteUtf8String(name);
-        writer.WriteBoolean(wantReply);
-        writer.WriteRaw(payload.Span);
+        var message = SshMessage.Encode(new GlobalRequestMessage(name, wantReply, payload));
         TaskCompletionSource<(bool, byte[])>? reply = null;
-        if (wantReply)
+        // RFC 4254 §4 matches replies to requests by order: enqueue and send under one lock so the queue order is the wire order.
+        await _globalRequestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            reply = new TaskCompletionSource<(bool, byte[])>(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_pendingGlobalReplies)
+            if (wantReply)
             {
-                _pendingGlobalReplies.Enqueue(reply);
+                reply = new TaskCompletionSource<(bool, byte[])>(TaskCreationOptions.RunContinuationsAsynchronously);
+                lock (_pendingGlobalReplies)
+                {
+                    _pendingGlobalReplies.Enqueue(new PendingGlobalReply(reply, onReply));
+                }
             }
+            await Transport.SendAsync(message, cancellationToken).ConfigureAwait(false);
         }
-        await Transport.SendAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            _globalRequestLock.Release();
+        }
         return reply is null ? (true, []) : await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask OnGlobalRequestAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var name = reader.ReadUtf8String();
-        var wantReply = reader.ReadBoolean();
-        var (success, response) = DecideGlobalRequest(name, reader.RemainingSpan);
-        if (wantReply)
+        var request = SshMessage.Decode<GlobalRequestMessage>(payload.Span);
+        var outcome = await DecideGlobalRequestAsync(request, cancellationToken).ConfigureAwait(false);
+        if (request.WantReply)
         {
-            var writer = new SshWriter();
-            writer.WriteByte(success ? MessageNumber.RequestSuccess : MessageNumber.RequestFailure);
-            if (success)
-            {
-                writer.WriteRaw(response);
-            }
-            await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            // RFC 4254 §4: replies go out in request order; the read loop handles one request at a time.
+            var reply = outcome.Success
+                ? SshMessage.Encode(new RequestSuccessMessage(outcome.Response))
+                : SshMessage.Encode(new RequestFailureMessage());
+            await Transport.SendFromReaderAsync(reply, cancellationToken).ConfigureAwait(false);
         }
+        outcome.AfterReply?.Invoke();
     }
 
     private ValueTask OnGlobalReply(ReadOnlyMemory<byte> payload, bool success)
     {
-        TaskCompletionSource<(bool, byte[])>? reply;
+        var data = success ? SshMessage.Decode<RequestSuccessMessage>(payload.Span).Data.ToArray() : [];
+        if (!success)
+        {
+            SshMessage.Decode<RequestFailureMessage>(payload.Span);
+        }
+        PendingGlobalReply? reply;
         lock (_pendingGlobalReplies)
         {
             _pendingGlobalReplies.TryDequeue(out reply);
@@ -83,39 +92,27 @@ public abstract partial class SshConnection
         {
             throw new SshProtocolException(DisconnectReason.ProtocolError, "Global request reply without a request");
         }
-        reply.TrySetResult((success, payload.Span[1..].ToArray()));
+        reply.OnReply?.Invoke(success, data);
+        reply.Completion.TrySetResult((success, data));
         return ValueTask.CompletedTask;
     }
 
     private async ValueTask OnChannelOpenAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var type = reader.ReadUtf8String();
-        var senderId = reader.ReadUInt32();
-        var window = reader.ReadUInt32();
-        var maxPacket = reader.ReadUInt32();
-        var request = new SshChannelOpenRequest(type, reader.RemainingSpan.ToArray());
+        var open = SshMessage.Decode<ChannelOpenMessage>(payload.Span);
+        var request = new SshChannelOpenRequest(open.ChannelType, open.Data);
         var decision = await DecideChannelOpenAsync(request, cancellationToken).ConfigureAwait(false);
-        var writer = new SshWriter();
         if (decision.Run is null)
         {
-            writer.WriteByte(MessageNumber.ChannelOpenFailure);
-            writer.WriteUInt32(senderId);
-            writer.WriteUInt32((uint)decision.Reason);
-            writer.WriteUtf8String(decision.Message);
-            writer.WriteUtf8String("");
-            await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            var failure = new ChannelOpenFailureMessage(open.SenderChannel, decision.Reason, decision.Message, "");
+            await Transport.SendFromReaderAsync(SshMessage.Encode(failure), cancellationToken).ConfigureAwait(false);
             return;
         }
-        var channel = new SshChannel(this, AllocateChannelId(), type);
-        channel.Confirm(senderId, window, maxPacket);
+        var channel = new SshChannel(this, AllocateChannelId(), open.ChannelType);
+        channel.Confirm(open.SenderChannel, open.InitialWindowSize, open.MaximumPacketSize);
         Register(channel);
-        writer.WriteByte(MessageNumber.ChannelOpenConfirmation);
-        writer.WriteUInt32(senderId);
-        writer.WriteUInt32(channel.LocalId);
-        writer.WriteUInt32(SshChannel.DefaultWindowSize);
-        writer.WriteUInt32(SshChannel.DefaultMaxPacketSize);
-        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        var confirmation = new ChannelOpenConfirmationMessage(open.SenderChannel, channel.LocalId, SshChannel.DefaultWindowSize, SshChannel.DefaultMaxPacketSize, default);
+        await Transport.SendFromReaderAsync(SshMessage.Encode(confirmation), cancellationToken).ConfigureAwait(false);
         _ = RunChannelAsync(channel, decision.Run);
     }
 
@@ -142,92 +139,67 @@ public abstract partial class SshConnection
 
     private ValueTask OnChannelOpenConfirmation(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var localId = reader.ReadUInt32();
-        var remoteId = reader.ReadUInt32();
-        var window = reader.ReadUInt32();
-        var maxPacket = reader.ReadUInt32();
-        if (!_pendingOpens.TryRemove(localId, out var pending))
+        var confirmation = SshMessage.Decode<ChannelOpenConfirmationMessage>(payload.Span);
+        if (!_pendingOpens.TryRemove(confirmation.RecipientChannel, out var pending))
         {
-            throw new SshProtocolException(DisconnectReason.ProtocolError, $"Confirmation for unknown channel {localId}");
+            throw new SshProtocolException(DisconnectReason.ProtocolError, $"Confirmation for unknown channel {confirmation.RecipientChannel}");
         }
-        var channel = Lookup(localId);
-        channel.Confirm(remoteId, window, maxPacket);
+        var channel = Lookup(confirmation.RecipientChannel);
+        channel.Confirm(confirmation.SenderChannel, confirmation.InitialWindowSize, confirmation.MaximumPacketSize);
         pending.TrySetResult(channel);
         return ValueTask.CompletedTask;
     }
 
     private ValueTask OnChannelOpenFailure(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var localId = reader.ReadUInt32();
-        var reason = (ChannelOpenFailureReason)reader.ReadUInt32();
-        var description = reader.ReadUtf8String();
-        if (!_pendingOpens.TryRemove(localId, out var pending))
+        var failure = SshMessage.Decode<ChannelOpenFailureMessage>(payload.Span);
+        if (!_pendingOpens.TryRemove(failure.RecipientChannel, out var pending))
         {
-            throw new SshProtocolException(DisconnectReason.ProtocolError, $"Open failure for unknown channel {localId}");
+            throw new SshProtocolException(DisconnectReason.ProtocolError, $"Open failure for unknown channel {failure.RecipientChannel}");
         }
-        ReleaseChannel(Lookup(localId));
-        pending.TrySetException(new SshChannelOpenException(reason, description));
+        ReleaseChannel(Lookup(failure.RecipientChannel));
+        pending.TrySetException(new SshChannelOpenException(failure.Reason, failure.Description));
         return ValueTask.CompletedTask;
     }
 
     private ValueTask OnWindowAdjust(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var channel = Lookup(reader.ReadUInt32());
-        var bytes = reader.ReadUInt32();
-        reader.EnsureEnd("window adjust");
-        channel.OnWindowAdjust(bytes);
+        var adjust = SshMessage.Decode<ChannelWindowAdjustMessage>(payload.Span);
+        Lookup(adjust.RecipientChannel).OnWindowAdjust(adjust.BytesToAdd);
         return ValueTask.CompletedTask;
     }
 
     private ValueTask OnChannelData(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var channel = Lookup(reader.ReadUInt32());
-        var data = reader.ReadString();
-        reader.EnsureEnd("channel data");
-        channel.OnData(data, null);
+        var data = SshMessage.Decode<ChannelDataMessage>(payload.Span);
+        Lookup(data.RecipientChannel).OnData(data.Data, null);
         return ValueTask.CompletedTask;
     }
 
     private ValueTask OnChannelExtendedData(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var channel = Lookup(reader.ReadUInt32());
-        var type = reader.ReadUInt32();
-        var data = reader.ReadString();
-        reader.EnsureEnd("channel extended data");
-        channel.OnData(data, type);
+        var data = SshMessage.Decode<ChannelExtendedDataMessage>(payload.Span);
+        Lookup(data.RecipientChannel).OnData(data.Data, data.DataType);
         return ValueTask.CompletedTask;
     }
 
     private ValueTask OnChannelEof(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var channel = Lookup(reader.ReadUInt32());
-        reader.EnsureEnd("channel EOF");
-        channel.OnEof();
+        Lookup(SshMessage.Decode<ChannelEofMessage>(payload.Span).RecipientChannel).OnEof();
         return ValueTask.CompletedTask;
     }
 
     private async ValueTask OnChannelCloseAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var channel = Lookup(reader.ReadUInt32());
-        reader.EnsureEnd("channel close");
+        var channel = Lookup(SshMessage.Decode<ChannelCloseMessage>(payload.Span).RecipientChannel);
         await channel.OnCloseAsync().ConfigureAwait(false);
     }
 
     private ValueTask OnChannelRequest(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var channel = Lookup(reader.ReadUInt32());
-        var type = reader.ReadUtf8String();
-        var wantReply = reader.ReadBoolean();
-        var data = reader.RemainingSpan.ToArray();
-        channel.OnRequest(new SshChannelRequest(type, wantReply, data)
+        var request = SshMessage.Decode<ChannelRequestMessage>(payload.Span);
+        var channel = Lookup(request.RecipientChannel);
+        channel.OnRequest(new SshChannelRequest(request.RequestType, request.WantReply, request.Data)
         {
             Reply = success => SendChannelReplyAsync(channel, success),
         });
@@ -236,18 +208,18 @@ public abstract partial class SshConnection
 
     private async ValueTask SendChannelReplyAsync(SshChannel channel, bool success)
     {
-        var writer = new SshWriter(8);
-        writer.WriteByte(success ? MessageNumber.ChannelSuccess : MessageNumber.ChannelFailure);
-        writer.WriteUInt32(channel.RemoteId);
-        await Transport.SendAsync(writer.WrittenMemory, ConnectionClosed).ConfigureAwait(false);
+        var reply = success
+            ? SshMessage.Encode(new ChannelSuccessMessage(channel.RemoteId))
+            : SshMessage.Encode(new ChannelFailureMessage(channel.RemoteId));
+        await Transport.SendAsync(reply, ConnectionClosed).ConfigureAwait(false);
     }
 
     private ValueTask OnChannelReply(ReadOnlyMemory<byte> payload, bool success)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var channel = Lookup(reader.ReadUInt32());
-        reader.EnsureEnd("channel reply");
-        channel.OnRequestReply(success);
+        var recipient = success
+            ? SshMessage.Decode<ChannelSuccessMessage>(payload.Span).RecipientChannel
+            : SshMessage.Decode<ChannelFailureMessage>(payload.Span).RecipientChannel;
+        Lookup(recipient).OnRequestReply(success);
         return ValueTask.CompletedTask;
     }
 }

@@ -13,7 +13,8 @@ public abstract partial class SshConnection : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<uint, SshChannel> _channels = new();
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<SshChannel>> _pendingOpens = new();
-    private readonly Queue<TaskCompletionSource<(bool, byte[])>> _pendingGlobalReplies = new();
+    private readonly Queue<PendingGlobalReply> _pendingGlobalReplies = new();
+    private readonly SemaphoreSlim _globalRequestLock = new(1, 1);
     private readonly Dictionary<byte, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask>> _handlers = [];
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -63,8 +64,12 @@ public abstract partial class SshConnection : IAsyncDisposable
     private protected virtual ValueTask<ChannelOpenDecision> DecideChannelOpenAsync(SshChannelOpenRequest request, CancellationToken cancellationToken) =>
         ValueTask.FromResult(ChannelOpenDecision.Refuse(ChannelOpenFailureReason.AdministrativelyProhibited, "Channels are not accepted"));
 
-    /// <summary>Answers a global request the peer sends; returns (success, response data).</summary>
-    private protected virtual (bool Success, byte[] Response) DecideGlobalRequest(string name, ReadOnlySpan<byte> payload) => (false, []);
+    /// <summary>
+    /// Answers a global request the peer sends (RFC 4254 §4). Runs on the read loop, so replies keep request
+    /// order; <see cref="GlobalRequestOutcome.AfterReply"/> runs once the reply is on its way. The default refuses.
+    /// </summary>
+    private protected virtual ValueTask<GlobalRequestOutcome> DecideGlobalRequestAsync(GlobalRequestMessage request, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(GlobalRequestOutcome.Failure);
 
     /// <summary>Runs the read loop until the peer disconnects or a protocol error occurs.</summary>
     private protected async Task RunAsync()
@@ -140,10 +145,8 @@ public abstract partial class SshConnection : IAsyncDisposable
 
     private async ValueTask SendUnimplementedAsync(CancellationToken cancellationToken)
     {
-        var writer = new SshWriter(8);
-        writer.WriteByte(MessageNumber.Unimplemented);
-        writer.WriteUInt32(unchecked(Transport.ReceiveSequence - 1));
-        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        var unimplemented = SshMessage.Encode(new UnimplementedMessage(unchecked(Transport.ReceiveSequence - 1)));
+        await Transport.SendFromReaderAsync(unimplemented, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends SSH_MSG_DISCONNECT and closes the connection.</summary>
@@ -175,7 +178,7 @@ public abstract partial class SshConnection : IAsyncDisposable
         {
             while (_pendingGlobalReplies.TryDequeue(out var reply))
             {
-                reply.TrySetResult((false, []));
+                reply.Completion.TrySetResult((false, []));
             }
         }
         await Transport.DisposeAsync().ConfigureAwait(false);
@@ -199,3 +202,12 @@ public abstract partial class SshConnection : IAsyncDisposable
 
     private protected void Register(SshChannel channel) => _channels[channel.LocalId] = channel;
 }
+
+/// <summary>The answer to a peer's global request; <see cref="AfterReply"/> runs after the reply was sent (or queued).</summary>
+internal readonly record struct GlobalRequestOutcome(bool Success, byte[] Response, Action? AfterReply = null)
+{
+    public static GlobalRequestOutcome Failure => new(false, []);
+}
+
+/// <summary>A global request of ours awaiting its reply; <see cref="OnReply"/> runs on the read loop before the next message is handled.</summary>
+internal sealed record PendingGlobalReply(TaskCompletionSource<(bool, byte[])> Completion, Action<bool, byte[]>? OnReply);

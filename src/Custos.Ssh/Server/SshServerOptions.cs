@@ -30,8 +30,11 @@ public sealed record SshServerOptions
     /// <summary>Connections still authenticating that <see cref="SshServer"/> admits at once (OpenSSH MaxStartups).</summary>
     public int MaxUnauthenticatedConnections { get; init; } = 64;
 
-    /// <summary>Answers tcpip-forward requests (RFC 4254 §7.1); null refuses them all.</summary>
-    public Func<string, uint, bool>? TcpForwardingPolicy { get; init; }
+    /// <summary>
+    /// Decides about tcpip-forward requests (RFC 4254 §7.1) and names the bound port; null refuses them all.
+    /// <see cref="Forwarding.RemoteForwardListener.Grant"/> is a ready-made handler body that listens on TCP.
+    /// </summary>
+    public Forwarding.SshRemoteForwardHandler? RemoteForwardHandler { get; init; }
 
     /// <summary>Optional pre-authentication banner (RFC 4252 §5.4).</summary>
     public string? Banner { get; init; }

@@ -21,10 +21,8 @@ public sealed partial class SshServerSession
             return; // RFC 4252 §5.1: requests after success are silently ignored.
         }
         _keyboardInteractivePending = false;
-        var reader = new SshReader(payload.Span[1..]);
-        var user = reader.ReadUtf8String();
-        var service = reader.ReadUtf8String();
-        var method = reader.ReadUtf8String();
+        var request = SshMessage.Decode<UserAuthRequestMessage>(payload.Span);
+        var (user, service, method) = (request.UserName, request.ServiceName, request.MethodName);
         if (_context is null)
         {
             _context = new SshAuthenticationContext(user, RemoteEndPoint, Transport.SessionId);
@@ -45,7 +43,8 @@ public sealed partial class SshServerSession
                 await SendFailureAsync(partial: false, cancellationToken).ConfigureAwait(false);
                 return;
             case "publickey" when Offered("publickey"):
-                await OnPublicKeyAsync(ParsePublicKeyRequest(payload.Span), user, service, cancellationToken).ConfigureAwait(false);
+                var publicKey = (UserAuthPublicKeyRequest)request;
+                await OnPublicKeyAsync((publicKey.Algorithm, publicKey.KeyBlob.ToArray(), publicKey.Signature?.ToArray()), user, service, cancellationToken).ConfigureAwait(false);
                 return;
             case "keyboard-interactive" when Offered("keyboard-interactive"):
                 var step = await _authenticator.BeginKeyboardInteractiveAsync(_context, cancellationToken).ConfigureAwait(false);
@@ -58,20 +57,6 @@ public sealed partial class SshServerSession
     }
 
     private bool Offered(string method) => _authenticator.GetMethods(_context!).Contains(method);
-
-    private static (string Algorithm, byte[] KeyBlob, byte[]? Signature) ParsePublicKeyRequest(ReadOnlySpan<byte> payload)
-    {
-        var reader = new SshReader(payload[1..]);
-        reader.ReadString();
-        reader.ReadString();
-        reader.ReadString();
-        var signed = reader.ReadBoolean();
-        var algorithm = reader.ReadUtf8String();
-        var keyBlob = reader.ReadString().ToArray();
-        var signature = signed ? reader.ReadString().ToArray() : null;
-        reader.EnsureEnd("publickey request");
-        return (algorithm, keyBlob, signature);
-    }
 
     // RFC 4252 §7.
     private async ValueTask OnPublicKeyAsync((string Algorithm, byte[] KeyBlob, byte[]? Signature) request, string user, string service, CancellationToken cancellationToken)
@@ -101,11 +86,7 @@ public sealed partial class SshServerSession
                 await SendFailureAsync(partial: false, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            var writer = new SshWriter();
-            writer.WriteByte(MessageNumber.UserAuthPkOk);
-            writer.WriteUtf8String(algorithm);
-            writer.WriteString(keyBlob);
-            await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await Transport.SendFromReaderAsync(SshMessage.Encode(new UserAuthPkOkMessage(algorithm, keyBlob)), cancellationToken).ConfigureAwait(false);
             return;
         }
         var data = PublicKeyAuthentication.SignedData(Transport.SessionId, user, service, algorithm, keyBlob);
@@ -125,18 +106,7 @@ public sealed partial class SshServerSession
     private async ValueTask OnInfoResponseAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         _keyboardInteractivePending = false;
-        var reader = new SshReader(payload.Span[1..]);
-        var count = reader.ReadUInt32();
-        if (count > 64)
-        {
-            throw new SshProtocolException(DisconnectReason.ProtocolError, "Too many keyboard-interactive responses");
-        }
-        var responses = new List<string>((int)count);
-        for (var i = 0; i < count; i++)
-        {
-            responses.Add(reader.ReadUtf8String());
-        }
-        reader.EnsureEnd("info response");
+        var responses = SshMessage.Decode<UserAuthInfoResponseMessage>(payload.Span).Responses;
         var step = await _authenticator.ContinueKeyboardInteractiveAsync(_context!, responses, cancellationToken).ConfigureAwait(false);
         await ContinueKeyboardInteractiveAsync(step, cancellationToken).ConfigureAwait(false);
     }
@@ -149,19 +119,9 @@ public sealed partial class SshServerSession
             return;
         }
         // RFC 4256 §3.2 SSH_MSG_USERAUTH_INFO_REQUEST.
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.UserAuthInfoRequest);
-        writer.WriteUtf8String(step.Name);
-        writer.WriteUtf8String(step.Instruction);
-        writer.WriteUtf8String("");
-        writer.WriteUInt32((uint)step.Prompts.Count);
-        foreach (var (prompt, echo) in step.Prompts)
-        {
-            writer.WriteUtf8String(prompt);
-            writer.WriteBoolean(echo);
-        }
+        var infoRequest = SshMessage.Encode(new UserAuthInfoRequestMessage(step.Name, step.Instruction, "", [.. step.Prompts]));
         _keyboardInteractivePending = true;
-        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendFromReaderAsync(infoRequest, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask CompleteAsync(string method, AuthenticationResult result, CancellationToken cancellationToken)
@@ -172,7 +132,7 @@ public sealed partial class SshServerSession
                 _context!.CompletedMethods.Add(method);
                 ConnectionProtocolActive = true;
                 _authenticated.TrySetResult();
-                await Transport.SendFromReaderAsync(new byte[] { MessageNumber.UserAuthSuccess }, cancellationToken).ConfigureAwait(false);
+                await Transport.SendFromReaderAsync(SshMessage.Encode(new UserAuthSuccessMessage()), cancellationToken).ConfigureAwait(false);
                 return;
             case AuthenticationResult.PartialSuccess:
                 _context!.CompletedMethods.Add(method);
@@ -190,10 +150,7 @@ public sealed partial class SshServerSession
 
     private async ValueTask SendFailureAsync(bool partial, CancellationToken cancellationToken)
     {
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.UserAuthFailure);
-        writer.WriteNameList(_authenticator.GetMethods(_context!).Where(m => !_context!.CompletedMethods.Contains(m)));
-        writer.WriteBoolean(partial);
-        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        var methods = _authenticator.GetMethods(_context!).Where(m => !_context!.CompletedMethods.Contains(m)).ToArray();
+        await Transport.SendFromReaderAsync(SshMessage.Encode(new UserAuthFailureMessage(methods, partial)), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -135,48 +135,26 @@ public sealed partial class SshServerSession : SshConnection
 
     private async ValueTask OnServiceRequestAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        var reader = new SshReader(payload.Span[1..]);
-        var service = reader.ReadUtf8String();
-        reader.EnsureEnd("service request");
+        var service = SshMessage.Decode<ServiceRequestMessage>(payload.Span).ServiceName;
         if (service != UserAuthService || _serviceAccepted)
         {
             throw new SshProtocolException(DisconnectReason.ServiceNotAvailable, $"Service '{SshPublicKey.Truncate(service)}' is not available");
         }
         _serviceAccepted = true;
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.ServiceAccept);
-        writer.WriteUtf8String(UserAuthService);
-        await Transport.SendFromReaderAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await Transport.SendFromReaderAsync(SshMessage.Encode(new ServiceAcceptMessage(UserAuthService)), cancellationToken).ConfigureAwait(false);
         if (_options.Banner is { } banner)
         {
-            var bannerWriter = new SshWriter();
-            bannerWriter.WriteByte(MessageNumber.UserAuthBanner);
-            bannerWriter.WriteUtf8String(banner);
-            bannerWriter.WriteUtf8String("");
-            await Transport.SendFromReaderAsync(bannerWriter.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private protected override (bool Success, byte[] Response) DecideGlobalRequest(string name, ReadOnlySpan<byte> payload)
-    {
-        switch (name)
-        {
-            case "no-more-sessions@openssh.com":
-                _noMoreSessions = true;
-                return (true, []);
-            case "tcpip-forward":
-                var reader = new SshReader(payload);
-                var address = reader.ReadUtf8String();
-                var port = reader.ReadUInt32();
-                return (_options.TcpForwardingPolicy?.Invoke(address, port) ?? false, []);
-            default:
-                // keepalive@openssh.com and anything unknown: RFC 4254 §4 failure reply keeps the client happy.
-                return (false, []);
+            await Transport.SendFromReaderAsync(SshMessage.Encode(new UserAuthBannerMessage(banner, "")), cancellationToken).ConfigureAwait(false);
         }
     }
 
     private protected override ValueTask<ChannelOpenDecision> DecideChannelOpenAsync(SshChannelOpenRequest request, CancellationToken cancellationToken)
     {
+        if (request.ChannelType == ForwardedTcpipOpen.TypeName)
+        {
+            // RFC 4254 §7.2: forwarded-tcpip channels go from the side that listens (us) to the client, never back.
+            return ValueTask.FromResult(ChannelOpenDecision.Refuse(ChannelOpenFailureReason.AdministrativelyProhibited, "forwarded-tcpip is opened by the server"));
+        }
         if (request.ChannelType == "session" && _noMoreSessions)
         {
             // OpenSSH PROTOCOL §2.2: after no-more-sessions@openssh.com, further sessions are refused.

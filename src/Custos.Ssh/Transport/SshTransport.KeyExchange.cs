@@ -130,32 +130,25 @@ internal sealed partial class SshTransport
 
     private async ValueTask SendUnimplementedAsync(CancellationToken cancellationToken)
     {
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.Unimplemented);
-        writer.WriteUInt32(unchecked(_codec.ReceiveSequence - 1));
-        await SendKexMessageAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        var unimplemented = SshMessage.Encode(new UnimplementedMessage(unchecked(_codec.ReceiveSequence - 1)));
+        await SendKexMessageAsync(unimplemented, cancellationToken).ConfigureAwait(false);
     }
 
     private static SshProtocolException PeerDisconnected(ReadOnlySpan<byte> payload)
     {
-        var reader = new SshReader(payload[1..]);
-        var reason = (DisconnectReason)reader.ReadUInt32();
-        var description = reader.ReadUtf8String();
-        return new SshProtocolException(reason, $"Peer disconnected ({reason}): {description}") { FromPeer = true };
+        var disconnect = SshMessage.Decode<DisconnectMessage>(payload);
+        return new SshProtocolException(disconnect.Reason, $"Peer disconnected ({disconnect.Reason}): {disconnect.Description}") { FromPeer = true };
     }
 
     private void OnExtInfo(ReadOnlySpan<byte> payload)
     {
         // RFC 8308 §2.3: a client only acts on the server's extensions.
-        var reader = new SshReader(payload[1..]);
-        var count = reader.ReadUInt32();
-        for (var i = 0u; i < count; i++)
+        var extensions = SshMessage.Decode<ExtInfoMessage>(payload).Extensions;
+        foreach (var (name, value) in extensions)
         {
-            var name = reader.ReadUtf8String();
-            var value = reader.ReadString();
             if (!IsServer && name == "server-sig-algs")
             {
-                ServerSignatureAlgorithms = System.Text.Encoding.ASCII.GetString(value).Split(',');
+                ServerSignatureAlgorithms = System.Text.Encoding.ASCII.GetString(value.Span).Split(',');
             }
         }
     }
@@ -198,11 +191,8 @@ internal sealed partial class SshTransport
         Algorithms = negotiated;
         if (!IsServer)
         {
-            var writer = new SshWriter();
-            writer.WriteByte(MessageNumber.KexEcdhInit);
             _clientPublic = _kexMethod.CreateClientPublic();
-            writer.WriteString(_clientPublic);
-            await SendKexMessageAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await SendKexMessageAsync(SshMessage.Encode(new KexEcdhInitMessage(_clientPublic)), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -237,12 +227,7 @@ internal sealed partial class SshTransport
     {
         var method = _kexMethod!;
         var algorithms = Algorithms!;
-        byte[] clientPublic;
-        {
-            var reader = new SshReader(payload.Span[1..]);
-            clientPublic = reader.ReadString().ToArray();
-            reader.EnsureEnd();
-        }
+        var clientPublic = SshMessage.Decode<KexEcdhInitMessage>(payload.Span).ClientPublic.ToArray();
         var (serverPublic, secret) = method.RespondToClient(clientPublic);
         var hostKey = _hostKeys.First(k => k.Algorithms.Contains(algorithms.HostKey));
         var hostKeyBlob = hostKey.GetPublicBlob(algorithms.HostKey);
@@ -250,12 +235,7 @@ internal sealed partial class SshTransport
         _sessionId ??= hash;
         HostKeyBlob = hostKeyBlob;
         var signature = hostKey.Sign(hash, algorithms.HostKey);
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.KexEcdhReply);
-        writer.WriteString(hostKeyBlob);
-        writer.WriteString(serverPublic);
-        writer.WriteString(signature);
-        await SendKexMessageAsync(writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await SendKexMessageAsync(SshMessage.Encode(new KexEcdhReplyMessage(hostKeyBlob, serverPublic, signature)), cancellationToken).ConfigureAwait(false);
         await FinishOwnSideAsync(secret, hash, cancellationToken).ConfigureAwait(false);
     }
 
@@ -263,14 +243,8 @@ internal sealed partial class SshTransport
     {
         var method = _kexMethod!;
         var algorithms = Algorithms!;
-        byte[] hostKeyBlob, serverPublic, signature;
-        {
-            var reader = new SshReader(payload.Span[1..]);
-            hostKeyBlob = reader.ReadString().ToArray();
-            serverPublic = reader.ReadString().ToArray();
-            signature = reader.ReadString().ToArray();
-            reader.EnsureEnd();
-        }
+        var reply = SshMessage.Decode<KexEcdhReplyMessage>(payload.Span);
+        byte[] hostKeyBlob = reply.HostKey.ToArray(), serverPublic = reply.ServerPublic.ToArray(), signature = reply.Signature.ToArray();
         var clientPublic = _clientPublic!;
         var secret = method.CompleteWithServer(serverPublic);
         var hash = KeyDerivation.ExchangeHash(method, LocalVersion, PeerVersion, _ourKexInit, _peerKexInit, hostKeyBlob, clientPublic, serverPublic, secret);
@@ -303,7 +277,7 @@ internal sealed partial class SshTransport
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _codec.WriteAsync(new byte[] { MessageNumber.NewKeys }, cancellationToken).ConfigureAwait(false);
+            await _codec.WriteAsync(SshMessage.Encode(new NewKeysMessage()), cancellationToken).ConfigureAwait(false);
             if (StrictKex && firstExchange && _codec.SendSequenceWrapped)
             {
                 throw new SshProtocolException(DisconnectReason.ProtocolError, "Sequence number wrapped during the first strict key exchange");
@@ -328,19 +302,13 @@ internal sealed partial class SshTransport
         _receiveKexState = ReceiveKexState.AwaitingNewKeys;
     }
 
-    private static byte[] EncodeExtInfo()
-    {
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.ExtInfo);
-        writer.WriteUInt32(1);
-        writer.WriteUtf8String("server-sig-algs");
-        writer.WriteUtf8String(string.Join(',', UserSignatureAlgorithms));
-        return writer.ToArray();
-    }
+    private static byte[] EncodeExtInfo() =>
+        SshMessage.Encode(new ExtInfoMessage([("server-sig-algs", System.Text.Encoding.ASCII.GetBytes(string.Join(',', UserSignatureAlgorithms)))]));
 
     private void OnNewKeys(ReadOnlySpan<byte> payload)
     {
-        if (_receiveKexState != ReceiveKexState.AwaitingNewKeys || payload.Length != 1)
+        SshMessage.Decode<NewKeysMessage>(payload);
+        if (_receiveKexState != ReceiveKexState.AwaitingNewKeys)
         {
             throw new SshProtocolException(DisconnectReason.ProtocolError, "Unexpected NEWKEYS");
         }

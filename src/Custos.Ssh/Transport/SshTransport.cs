@@ -239,11 +239,7 @@ internal sealed partial class SshTransport : IAsyncDisposable
         {
             return;
         }
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.Disconnect);
-        writer.WriteUInt32((uint)reason);
-        writer.WriteUtf8String(description);
-        writer.WriteUtf8String("");
+        var disconnect = SshMessage.Encode(new DisconnectMessage(reason, description, ""));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
@@ -251,7 +247,7 @@ internal sealed partial class SshTransport : IAsyncDisposable
             {
                 try
                 {
-                    await _codec.WriteAsync(writer.WrittenMemory, timeout.Token).ConfigureAwait(false);
+                    await _codec.WriteAsync(disconnect, timeout.Token).ConfigureAwait(false);
                     await _stream.FlushAsync(timeout.Token).ConfigureAwait(false);
                 }
                 finally

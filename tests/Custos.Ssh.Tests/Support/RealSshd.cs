@@ -47,6 +47,7 @@ internal sealed class RealSshd : IAsyncDisposable
             PermitRootLogin yes
             PasswordAuthentication no
             KbdInteractiveAuthentication no
+            AllowTcpForwarding yes
             Subsystem sftp /usr/lib/openssh/sftp-server
             LogLevel ERROR
             """);

@@ -13,11 +13,13 @@ namespace Custos.Ssh.Transport.KeyExchange;
 /// Q_C = KEM public key || X25519 public key, Q_S = KEM ciphertext || X25519 public key,
 /// K = HASH(KEM secret || X25519 secret), encoded as a string (not an mpint).
 /// </summary>
-internal abstract class HybridKeyExchange : KeyExchangeMethod
+internal abstract class HybridKeyExchange(SecureRandom? random, X25519Ephemeral? ephemeral) : KeyExchangeMethod
 {
-    private readonly X25519Ephemeral _ephemeral = new();
+    private static readonly SecureRandom SharedRandom = new();
+    private readonly X25519Ephemeral _ephemeral = ephemeral ?? new X25519Ephemeral();
 
-    protected static readonly SecureRandom Random = new();
+    /// <summary>The KEM's randomness: the system CSPRNG, or a deterministic generator in known-answer tests.</summary>
+    protected SecureRandom Random { get; } = random ?? SharedRandom;
 
     protected abstract int KemPublicKeyLength { get; }
     protected abstract int KemCiphertextLength { get; }
@@ -79,9 +81,15 @@ internal abstract class HybridKeyExchange : KeyExchangeMethod
 }
 
 /// <summary>mlkem768x25519-sha256 with BouncyCastle's FIPS 203 ML-KEM-768.</summary>
-internal sealed class MlKem768X25519KeyExchange : HybridKeyExchange
+internal sealed class MlKem768X25519KeyExchange(SecureRandom? random = null, X25519Ephemeral? ephemeral = null) : HybridKeyExchange(random, ephemeral)
 {
     private MLKemPrivateKeyParameters? _private;
+
+    /// <summary>Known-answer tests: decapsulate with a given FIPS 203 decapsulation key instead of a generated one.</summary>
+    internal void UseDecapsulationKeyForTest(byte[] encoded) => _private = MLKemPrivateKeyParameters.FromEncoding(MLKemParameters.ml_kem_768, encoded);
+
+    /// <summary>Known-answer tests: the generated decapsulation key in FIPS 203 encoding.</summary>
+    internal byte[] EncodedPrivateKeyForTest => _private?.GetEncoded() ?? [];
 
     public override string Name => KeyExchangeNames.MlKem768X25519;
     public override HashAlgorithmName HashAlgorithm => HashAlgorithmName.SHA256;
@@ -118,9 +126,12 @@ internal sealed class MlKem768X25519KeyExchange : HybridKeyExchange
 }
 
 /// <summary>sntrup761x25519-sha512 (and its @openssh.com alias) with BouncyCastle's Streamlined NTRU Prime.</summary>
-internal sealed class Sntrup761X25519KeyExchange(string name) : HybridKeyExchange
+internal sealed class Sntrup761X25519KeyExchange(string name, SecureRandom? random = null, X25519Ephemeral? ephemeral = null) : HybridKeyExchange(random, ephemeral)
 {
     private SNtruPrimePrivateKeyParameters? _private;
+
+    /// <summary>Known-answer tests: the generated private key in the reference encoding.</summary>
+    internal byte[] EncodedPrivateKeyForTest => _private?.GetEncoded() ?? [];
 
     public override string Name => name;
     public override HashAlgorithmName HashAlgorithm => HashAlgorithmName.SHA512;

@@ -2,9 +2,14 @@ using Custos.Ssh.Wire;
 
 namespace Custos.Ssh.Transport.KeyExchange;
 
-/// <summary>SSH_MSG_KEXINIT (RFC 4253 §7.1).</summary>
-internal sealed record KexInitMessage
+/// <summary>SSH_MSG_KEXINIT (RFC 4253 §7.1). An empty <see cref="Cookie"/> is replaced by 16 random bytes when encoding.</summary>
+internal sealed record KexInitMessage : ISshMessage<KexInitMessage>
 {
+    public const int CookieLength = 16;
+
+    public static byte Number => MessageNumber.KexInit;
+
+    public ReadOnlyMemory<byte> Cookie { get; init; }
     public required string[] KeyExchange { get; init; }
     public required string[] HostKey { get; init; }
     public required string[] CiphersClientToServer { get; init; }
@@ -13,15 +18,24 @@ internal sealed record KexInitMessage
     public required string[] MacsServerToClient { get; init; }
     public string[] CompressionClientToServer { get; init; } = ["none"];
     public string[] CompressionServerToClient { get; init; } = ["none"];
+    public string[] LanguagesClientToServer { get; init; } = [];
+    public string[] LanguagesServerToClient { get; init; } = [];
     public bool FirstKexPacketFollows { get; init; }
 
-    public byte[] Encode()
+    public byte[] Encode() => SshMessage.Encode(this);
+
+    public void WriteBody(SshWriter writer)
     {
-        var writer = new SshWriter();
-        writer.WriteByte(MessageNumber.KexInit);
-        Span<byte> cookie = stackalloc byte[16];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(cookie);
-        writer.WriteRaw(cookie);
+        if (Cookie.Length == CookieLength)
+        {
+            writer.WriteRaw(Cookie.Span);
+        }
+        else
+        {
+            Span<byte> cookie = stackalloc byte[CookieLength];
+            System.Security.Cryptography.RandomNumberGenerator.Fill(cookie);
+            writer.WriteRaw(cookie);
+        }
         writer.WriteNameList(KeyExchange);
         writer.WriteNameList(HostKey);
         writer.WriteNameList(CiphersClientToServer);
@@ -30,26 +44,20 @@ internal sealed record KexInitMessage
         writer.WriteNameList(MacsServerToClient);
         writer.WriteNameList(CompressionClientToServer);
         writer.WriteNameList(CompressionServerToClient);
-        writer.WriteNameList([]);
-        writer.WriteNameList([]);
+        writer.WriteNameList(LanguagesClientToServer);
+        writer.WriteNameList(LanguagesServerToClient);
         writer.WriteBoolean(FirstKexPacketFollows);
-        writer.WriteUInt32(0);
-        return writer.ToArray();
+        writer.WriteUInt32(0); // reserved
     }
 
-    public static KexInitMessage Decode(ReadOnlySpan<byte> payload)
+    public static KexInitMessage Decode(ReadOnlySpan<byte> payload) => SshMessage.Decode<KexInitMessage>(payload);
+
+    public static KexInitMessage ReadBody(ref SshReader reader)
     {
-        var reader = new SshReader(payload);
-        if (reader.ReadByte() != MessageNumber.KexInit)
-        {
-            throw new SshFormatException("Not a KEXINIT message");
-        }
-        for (var i = 0; i < 16; i++)
-        {
-            reader.ReadByte();
-        }
+        var cookie = reader.ReadBytes(CookieLength).ToArray();
         var message = new KexInitMessage
         {
+            Cookie = cookie,
             KeyExchange = reader.ReadNameList(),
             HostKey = reader.ReadNameList(),
             CiphersClientToServer = reader.ReadNameList(),
@@ -58,13 +66,12 @@ internal sealed record KexInitMessage
             MacsServerToClient = reader.ReadNameList(),
             CompressionClientToServer = reader.ReadNameList(),
             CompressionServerToClient = reader.ReadNameList(),
+            LanguagesClientToServer = reader.ReadNameList(),
+            LanguagesServerToClient = reader.ReadNameList(),
         };
-        reader.ReadNameList();
-        reader.ReadNameList();
         var follows = reader.ReadBoolean();
+        // RFC 4253 §7.1 reserves the trailing uint32; SshMessage.Decode tolerates nothing after it.
         reader.ReadUInt32();
-        // RFC 4253 §7.1 reserves the trailing uint32; tolerate nothing after it.
-        reader.EnsureEnd();
         return message with { FirstKexPacketFollows = follows };
     }
 }
