@@ -80,33 +80,17 @@ public static class AuditExport
         return (header, checkpoints, ReadLinksAsync(lines, pending, cancellationToken));
     }
 
-    /// <summary>
-    /// Splits lines on the calling thread while the previous chunk is hashed on the other cores (a pipeline of two
-    /// stages), so reading never waits for hashing and hashing never waits for reading.
-    /// </summary>
     private static async IAsyncEnumerable<AuditLink[]> ReadLinksAsync(LineReader lines, byte[]? first, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         const int chunkSize = 8192;
         var chunk = new List<(byte[] Line, int Number)>(chunkSize);
         if (first is not null) chunk.Add((first, lines.LineNumber));
-        Task<AuditLink[]>? hashing = null;
-        FormatException? unreadable = null;
         var done = false;
         while (!done)
         {
             while (chunk.Count < chunkSize)
             {
-                byte[]? line;
-                try
-                {
-                    line = await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (FormatException e)
-                {
-                    // Deliver every line before the unreadable one first, so the failure lands on the right event.
-                    unreadable = e;
-                    line = null;
-                }
+                var line = await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false);
                 if (line is null)
                 {
                     done = true;
@@ -114,25 +98,18 @@ public static class AuditExport
                 }
                 if (line.Length > 0) chunk.Add((line, lines.LineNumber));
             }
+            if (chunk.Count == 0) yield break;
             var snapshot = chunk.ToArray();
             chunk.Clear();
-            if (hashing is not null) yield return await hashing.ConfigureAwait(false);
-            hashing = snapshot.Length == 0 ? null : Task.Run(() => HashLines(snapshot), cancellationToken);
+            var links = new AuditLink[snapshot.Length];
+            var workers = Math.Min(Environment.ProcessorCount, Math.Max(1, snapshot.Length / 256));
+            Parallel.For(0, workers, w =>
+            {
+                var scratch = new ArrayBufferWriter<byte>(1024);
+                for (var i = w; i < snapshot.Length; i += workers) links[i] = ParseLink(snapshot[i].Line, snapshot[i].Number, scratch);
+            });
+            yield return links;
         }
-        if (hashing is not null) yield return await hashing.ConfigureAwait(false);
-        if (unreadable is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unreadable);
-    }
-
-    private static AuditLink[] HashLines((byte[] Line, int Number)[] lines)
-    {
-        var links = new AuditLink[lines.Length];
-        var workers = Math.Min(Environment.ProcessorCount, Math.Max(1, lines.Length / 256));
-        Parallel.For(0, workers, w =>
-        {
-            var scratch = new ArrayBufferWriter<byte>(1024);
-            for (var i = w; i < lines.Length; i += workers) links[i] = ParseLink(lines[i].Line, lines[i].Number, scratch);
-        });
-        return links;
     }
 
     /// <summary>Reads seq, prev_hash and hash from an event line and checks the rest of the line against hash.</summary>
