@@ -13,7 +13,7 @@ bench=benchmarks/Custos.Benchmarks/bin/Release/net10.0/Custos.Benchmarks.dll
 custos=src/Custos.Cli/bin/Release/net10.0/custos.dll
 
 echo "== audit append (durable, fsync before ack), target >= 50,000/s p99 <= 5 ms on SQLite with 256 writers"
-dotnet "$bench" append --engine sqlite --writers 1,256 --seconds "$seconds"
+dotnet "$bench" append --engine sqlite --writers 1,32,256 --seconds "$seconds"
 echo "== audit append on PostgreSQL, target >= 30,000/s"
 dotnet "$bench" append --engine postgres --writers 1,256 --seconds "$seconds"
 echo "== audit verify, target >= 500,000 events/s"

@@ -54,34 +54,14 @@ public abstract partial class RelationalStore : IAuditStore, ISecretStore, ISett
         return new AuditHead(reader.GetInt64(0), (byte[])reader.GetValue(1));
     }
 
-    public async IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public virtual async IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         var sql = new StringBuilder("SELECT ").Append(EventColumns).Append(" FROM audit_events WHERE seq > @after");
         Add(command, "after", query.AfterSeq);
         if (query.UpToSeq is { } upTo) { sql.Append(" AND seq <= @upto"); Add(command, "upto", upTo); }
-        if (query.Since is { } since) { sql.Append(" AND time_us >= @since"); Add(command, "since", ToMicros(since)); }
-        if (query.Until is { } until) { sql.Append(" AND time_us < @until"); Add(command, "until", ToMicros(until)); }
-        if (query.Type is { } type)
-        {
-            // "user.*" selects a family of types.
-            if (type.EndsWith(".*", StringComparison.Ordinal))
-            {
-                sql.Append(" AND (type = @typeroot OR substr(type, 1, @typelen) = @typeprefix)");
-                Add(command, "typeroot", type[..^2]);
-                Add(command, "typeprefix", type[..^1]);
-                Add(command, "typelen", type.Length - 1);
-            }
-            else
-            {
-                sql.Append(" AND type = @type");
-                Add(command, "type", type);
-            }
-        }
-        if (query.Actor is { } actor) { sql.Append(" AND (actor_name = @actor OR actor_id = @actor)"); Add(command, "actor", actor); }
-        if (query.Target is { } target) { sql.Append(" AND target = @target"); Add(command, "target", target); }
-        if (query.Outcome is { } outcome) { sql.Append(" AND outcome = @outcome"); Add(command, "outcome", outcome.ToName()); }
+        AppendFilters(sql, command, query, "");
         sql.Append(" ORDER BY seq");
         if (query.Limit is { } limit) { sql.Append(" LIMIT @limit"); Add(command, "limit", (long)limit); }
         command.CommandText = sql.ToString();
@@ -89,6 +69,39 @@ public abstract partial class RelationalStore : IAuditStore, ISecretStore, ISett
         // SQLite reads are synchronous underneath; skipping the async machinery per row doubles verify throughput.
         while (SynchronousReads ? reader.Read() : await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             yield return ReadEvent(reader);
+    }
+
+    /// <summary>
+    /// Appends the query's filters (time, type, actor, target, outcome) as <c>AND</c> clauses on the columns of
+    /// <paramref name="alias"/> (<c>""</c> or <c>"s."</c>): audit_events and SQLite's audit_search name them alike.
+    /// </summary>
+    protected static void AppendFilters(StringBuilder sql, DbCommand command, AuditQuery query, string alias)
+    {
+        if (query.Since is { } since) { sql.Append(" AND ").Append(alias).Append("time_us >= @since"); Add(command, "since", ToMicros(since)); }
+        if (query.Until is { } until) { sql.Append(" AND ").Append(alias).Append("time_us < @until"); Add(command, "until", ToMicros(until)); }
+        if (query.Type is { } type)
+        {
+            // "user.*" selects a family of types.
+            if (type.EndsWith(".*", StringComparison.Ordinal))
+            {
+                sql.Append(" AND (").Append(alias).Append("type = @typeroot OR substr(").Append(alias).Append("type, 1, @typelen) = @typeprefix)");
+                Add(command, "typeroot", type[..^2]);
+                Add(command, "typeprefix", type[..^1]);
+                Add(command, "typelen", type.Length - 1);
+            }
+            else
+            {
+                sql.Append(" AND ").Append(alias).Append("type = @type");
+                Add(command, "type", type);
+            }
+        }
+        if (query.Actor is { } actor)
+        {
+            sql.Append(" AND (").Append(alias).Append("actor_name = @actor OR ").Append(alias).Append("actor_id = @actor)");
+            Add(command, "actor", actor);
+        }
+        if (query.Target is { } target) { sql.Append(" AND ").Append(alias).Append("target = @target"); Add(command, "target", target); }
+        if (query.Outcome is { } outcome) { sql.Append(" AND ").Append(alias).Append("outcome = @outcome"); Add(command, "outcome", outcome.ToName()); }
     }
 
     /// <summary>Reads one row; columns strictly in order (readers use sequential access).</summary>

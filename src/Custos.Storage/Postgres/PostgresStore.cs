@@ -9,7 +9,7 @@ namespace Custos.Storage.Postgres;
 /// <summary>
 /// PostgreSQL backend for several Custos instances sharing one database. Appends serialise on a transaction-scoped
 /// advisory lock and check the chain head inside it, so instances interleave batches without forking the chain.
-/// A batch is one multi-row INSERT over unnest() arrays; commit waits for the WAL flush (synchronous_commit on).
+/// A batch is one binary COPY inside that transaction; commit waits for the WAL flush (synchronous_commit on).
 /// </summary>
 public sealed class PostgresStore : RelationalStore
 {
@@ -135,29 +135,7 @@ public sealed class PostgresStore : RelationalStore
             batch.EnsureChainsOnto(await ReadHeadAsync(command, cancellationToken).ConfigureAwait(false));
             var events = batch.Events;
             var checkpoint = batch.Checkpoint;
-            if (events.Count > 0)
-            {
-                command.Parameters.Clear();
-                command.CommandText =
-                    $"INSERT INTO audit_events ({EventColumns}) SELECT * FROM unnest(@seq, @time_us, @type, @actor_kind, @actor_id, @actor_name, @outcome, @target, @reason, @source_ip, @source_user_agent, @request_id, @details, @prev_hash, @hash)";
-                var p = command.Parameters;
-                p.Add(new NpgsqlParameter<long[]>("seq", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. events.Select(e => e.Seq)] });
-                p.Add(new NpgsqlParameter<long[]>("time_us", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. events.Select(e => ToMicros(e.Time))] });
-                AddText(p, "type", events.Select(e => e.Type));
-                AddText(p, "actor_kind", events.Select(e => e.Actor.Kind));
-                AddText(p, "actor_id", events.Select(e => e.Actor.Id));
-                AddText(p, "actor_name", events.Select(e => e.Actor.Name));
-                AddText(p, "outcome", events.Select(e => e.Outcome.ToName()));
-                AddText(p, "target", events.Select(e => e.Target));
-                AddText(p, "reason", events.Select(e => e.Reason));
-                AddText(p, "source_ip", events.Select(e => e.Source?.Ip));
-                AddText(p, "source_user_agent", events.Select(e => e.Source?.UserAgent));
-                AddText(p, "request_id", events.Select(e => e.RequestId));
-                AddText(p, "details", events.Select(e => e.Details));
-                p.Add(new NpgsqlParameter<byte[][]>("prev_hash", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. events.Select(e => e.PrevHash)] });
-                p.Add(new NpgsqlParameter<byte[][]>("hash", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { TypedValue = [.. events.Select(e => e.Hash)] });
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            if (events.Count > 0) await CopyEventsAsync(connection, events, cancellationToken).ConfigureAwait(false);
             if (checkpoint is not null)
             {
                 command.Parameters.Clear();
@@ -177,8 +155,39 @@ public sealed class PostgresStore : RelationalStore
         }
     }
 
-    private static void AddText(NpgsqlParameterCollection parameters, string name, IEnumerable<string?> values) =>
-        parameters.Add(new NpgsqlParameter<string?[]>(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. values] });
+    /// <summary>
+    /// Writes the batch with binary COPY inside the append transaction (after the advisory lock and the head check):
+    /// one message stream, no SQL parsing or array unpacking per row, values sent in their binary form.
+    /// </summary>
+    private static async Task CopyEventsAsync(NpgsqlConnection connection, IReadOnlyList<AuditEvent> events, CancellationToken cancellationToken)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync(CopyCommand, cancellationToken).ConfigureAwait(false);
+        foreach (var e in events)
+        {
+            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.Seq, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(ToMicros(e.Time), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Type, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Actor.Kind, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Actor.Id, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Actor.Name, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Outcome.ToName(), cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Target, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Reason, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Source?.Ip, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Source?.UserAgent, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.RequestId, cancellationToken).ConfigureAwait(false);
+            await WriteTextAsync(copy, e.Details, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.PrevHash, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(e.Hash, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+        }
+        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private const string CopyCommand = $"COPY audit_events ({EventColumns}) FROM STDIN (FORMAT BINARY)";
+
+    private static Task WriteTextAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken) =>
+        value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
 
     protected override async Task LockBootstrapTokensAsync(DbCommand command, CancellationToken cancellationToken)
     {

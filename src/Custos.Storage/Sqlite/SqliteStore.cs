@@ -7,9 +7,9 @@ namespace Custos.Storage.Sqlite;
 /// <summary>
 /// The embedded default: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a commit is fsync'd before it
 /// is acknowledged. Audit appends go through one dedicated connection with prepared statements; reads use pooled
-/// connections and never block the writer.
+/// connections and never block the writer. The audit search index is filled after the commit (SqliteStore.Search.cs).
 /// </summary>
-public sealed class SqliteStore : RelationalStore
+public sealed partial class SqliteStore : RelationalStore
 {
     private const int SqliteNotADatabase = 26;
     private const int SqliteCorrupt = 11;
@@ -192,6 +192,7 @@ public sealed class SqliteStore : RelationalStore
         {
             _writerLock.Release();
         }
+        if (batch.Events.Count > 0) AfterAppend(batch.NewHead.Seq);
     }
 
     private void AppendLocked(SqliteConnection connection, AuditBatch batch)
@@ -206,7 +207,7 @@ public sealed class SqliteStore : RelationalStore
         var events = batch.Events;
         var checkpoint = batch.Checkpoint;
         var insert = _insertEvent ??= EventInsert.Prepare(connection);
-        foreach (var e in events) insert.Execute(e);
+        insert.Execute(events);
         if (checkpoint is not null)
         {
             using var command = connection.CreateCommand();
@@ -224,9 +225,13 @@ public sealed class SqliteStore : RelationalStore
 
     public override async ValueTask DisposeAsync()
     {
+        await StopIndexerAsync().ConfigureAwait(false);
+        _indexerStop.Dispose();
         await _writerLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (_indexer is not null) await _indexer.DisposeAsync().ConfigureAwait(false);
+            _indexer = null;
             _insertEvent?.Dispose();
             if (_writer is not null) await _writer.DisposeAsync().ConfigureAwait(false);
             _writer = null;
