@@ -48,6 +48,11 @@ internal static class YamlTree
         {
             throw Fail(checked((int)Math.Min(e.Start.Line, int.MaxValue)), $"invalid YAML: {Shorten(e.Message)}");
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this on some malformed input instead of a YamlException (found by fuzzing).
+            throw Fail(0, "invalid YAML");
+        }
     }
 
     private static YamlNode ReadNode(IParser parser, int depth)
