@@ -59,20 +59,60 @@ public sealed record Obligations(
 
 /// <summary>
 /// Which rules decided and why. <see cref="Rules"/> holds the allow rules that matched (allow), the deny rule that
-/// matched (deny), the rule whose condition was unmet, or the rules of requestable roles.
+/// matched (deny), the rule whose condition was unmet, or the rules of requestable roles. <see cref="Message"/> is
+/// formatted when first read, so a decision nobody explains costs no string formatting.
 /// </summary>
-public sealed record Explanation(
-    DecisionReason Reason,
-    IReadOnlyList<RuleRef> Rules,
-    UnmetCondition? Condition,
-    string Message)
+public sealed class Explanation : IEquatable<Explanation>
 {
+    private readonly ExplanationDetails _details;
+    private string? _message;
+
+    public Explanation(DecisionReason reason, IReadOnlyList<RuleRef> rules, UnmetCondition? condition, string message)
+        : this(reason, rules, condition, default(ExplanationDetails))
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        _message = message;
+    }
+
+    internal Explanation(DecisionReason reason, IReadOnlyList<RuleRef> rules, UnmetCondition? condition, ExplanationDetails details)
+    {
+        Reason = reason;
+        Rules = rules;
+        Condition = condition;
+        _details = details;
+    }
+
+    public DecisionReason Reason { get; }
+
+    public IReadOnlyList<RuleRef> Rules { get; }
+
+    public UnmetCondition? Condition { get; }
+
+    public string Message => _message ??= DecisionBuilder.Format(this, _details);
+
     public bool Equals(Explanation? other) =>
         other is not null && Reason == other.Reason && Condition == other.Condition && Message == other.Message
         && Rules.SequenceEqual(other.Rules);
 
-    public override int GetHashCode() => HashCode.Combine(Reason, Condition, Message, Rules.Count);
+    public override bool Equals(object? obj) => Equals(obj as Explanation);
+
+    public override int GetHashCode() => HashCode.Combine(Reason, Condition, Rules.Count);
+
+    public override string ToString() => Message;
+
+    public static bool operator ==(Explanation? left, Explanation? right) => left?.Equals(right) ?? right is null;
+
+    public static bool operator !=(Explanation? left, Explanation? right) => !(left == right);
 }
+
+/// <summary>What a message needs besides the reason and rules (kept unformatted until asked for).</summary>
+internal readonly record struct ExplanationDetails(
+    string? Action,
+    PolicyResource? Resource,
+    string? Text,
+    DecisionContext? Context,
+    MfaLevel RequiredMfa,
+    IReadOnlyList<string>? Roles);
 
 /// <summary>
 /// The answer to "may this subject do this action on this resource, now?". Deny overrides allow; nothing is allowed by

@@ -138,7 +138,7 @@ public sealed partial class PolicySet
         foreach (var deny in rules.Deny)
         {
             if (deny.MatchesResource(target) && deny.DeniesTargets(kind, context))
-                return DecisionBuilder.DeniedBy(deny.Ref);
+                return DecisionBuilder.DeniedBy(deny.RefList);
         }
 
         List<CompiledRule>? allowed = null;
@@ -161,16 +161,28 @@ public sealed partial class PolicySet
         }
         if (allowed is not null)
         {
-            return DecisionBuilder.Allowed(
-                allowed.ConvertAll(r => r.Ref),
-                DecisionBuilder.Merge(allowed.Select(r => r.Session), allowed.Select(r => r.Mfa)));
+            return Allowed(allowed);
         }
 
         if (rules.Requestable.Length > 0 && Requestable(rules.Requestable, target, kind, context) is { } requestable)
             return requestable;
         if (unmetRule is not null)
-            return DecisionBuilder.Unmet(unmetRule.Ref, unmet, unmetRule.Mfa, context);
+            return DecisionBuilder.Unmet(unmetRule.RefList, unmet, unmetRule.Mfa, context);
         return DecisionBuilder.NoRoleAllows(action, target?.Resource);
+    }
+
+    private static Decision Allowed(List<CompiledRule> allowed)
+    {
+        if (allowed.Count == 1)
+        {
+            var only = allowed[0];
+            var s = only.Session;
+            return DecisionBuilder.Allowed(only.RefList, new Obligations(s.MaxTtl, only.Mfa, s.RecordingRequired, s.Moderated, s.IdleTimeout));
+        }
+        var refs = new RuleRef[allowed.Count];
+        for (var i = 0; i < refs.Length; i++)
+            refs[i] = allowed[i].Ref;
+        return DecisionBuilder.Allowed(refs, DecisionBuilder.Merge(allowed.Select(r => r.Session), allowed.Select(r => r.Mfa)));
     }
 
     /// <summary>Roles a request could add that allow this (conditions apply when the grant is used, not now).</summary>

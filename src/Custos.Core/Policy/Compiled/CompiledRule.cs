@@ -102,6 +102,11 @@ internal sealed class CompiledRule
 
     public SessionSettings Session => Source.Session;
 
+    /// <summary>This rule as a one-element list, allocated once (explanations of most decisions name one rule).</summary>
+    public IReadOnlyList<RuleRef> RefList => _refList ??= [Ref];
+
+    private RuleRef[]? _refList;
+
     public RuleConditions Conditions => Source.Conditions;
 
     public bool HasAction(int id) => (Actions & (1UL << id)) != 0;
