@@ -15,15 +15,15 @@ public static class RoleParser
     public const int MaxLabelKeyLength = 63;
     public const int MaxApprovals = 16;
 
-    private static readonly string[] TopKeys = ["kind", "name", "description", "allow", "deny", "requires_request", "request"];
-    private static readonly string[] AllowKeys = ["resources", "actions", "logins", "db_users", "db_names", "conditions", "session"];
-    private static readonly string[] DenyKeys = ["resources", "actions", "logins", "db_users", "db_names"];
-    private static readonly string[] SelectorKeys = ["kind", "labels"];
-    private static readonly string[] ConditionKeys = ["mfa", "source_networks", "time_windows"];
-    private static readonly string[] WindowKeys = ["days", "hours", "tz"];
-    private static readonly string[] SessionKeys = ["max_ttl", "recording", "moderated", "idle_timeout"];
-    private static readonly string[] RequestKeys = ["requestable_by", "reviewers"];
-    private static readonly string[] ReviewerKeys = ["roles", "approvals"];
+    internal static readonly string[] TopKeys = ["kind", "name", "description", "allow", "deny", "requires_request", "request"];
+    internal static readonly string[] AllowKeys = ["resources", "actions", "logins", "db_users", "db_names", "conditions", "session"];
+    internal static readonly string[] DenyKeys = ["resources", "actions", "logins", "db_users", "db_names"];
+    internal static readonly string[] SelectorKeys = ["kind", "labels"];
+    internal static readonly string[] ConditionKeys = ["mfa", "source_networks", "time_windows"];
+    internal static readonly string[] WindowKeys = ["days", "hours", "tz"];
+    internal static readonly string[] SessionKeys = ["max_ttl", "recording", "moderated", "idle_timeout"];
+    internal static readonly string[] RequestKeys = ["requestable_by", "reviewers"];
+    internal static readonly string[] ReviewerKeys = ["roles", "approvals"];
 
     public static RoleDocument Parse(string yaml)
     {
