@@ -48,6 +48,10 @@ public static class PolicyActions
 
     public static int Count => All.Count;
 
+    private static readonly ResourceKind?[] Kinds = [.. All.Select(KindOf)];
+
+    internal static ResourceKind? KindById(int id) => Kinds[id];
+
     public static bool IsKnown(string action) => Ids.ContainsKey(action);
 
     internal static bool TryGetId(string action, out int id) => Ids.TryGetValue(action, out id);

@@ -120,7 +120,7 @@ public sealed partial class PolicySet
         ArgumentNullException.ThrowIfNull(context);
         if (!PolicyActions.TryGetId(action, out var actionId))
             return DecisionBuilder.UnknownAction(action);
-        var kind = PolicyActions.KindOf(action);
+        var kind = PolicyActions.KindById(actionId);
         CompiledResource? target = null;
         if (kind is not null)
         {
@@ -128,7 +128,7 @@ public sealed partial class PolicySet
                 return DecisionBuilder.MissingResource(action);
             if (!_index.TryGet(resource, out target))
                 return DecisionBuilder.UnknownResource(resource);
-            if (target.Resource.Kind != kind)
+            if (target.Kind != kind)
                 return DecisionBuilder.NotApplicable(action, target.Resource);
         }
         if (_locks?.FindLock(subject, action, target?.Resource) is { } lockDescription)

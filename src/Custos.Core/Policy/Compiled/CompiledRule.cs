@@ -2,20 +2,49 @@ using System.Net;
 
 namespace Custos.Core.Policy.Compiled;
 
-/// <summary>A label constraint resolved to the set of known values it accepts, so matching is one hash lookup.</summary>
-internal sealed class CompiledLabel(string key, HashSet<string> accepted, bool matchesMissing, bool matchAll)
+/// <summary>
+/// A label constraint resolved to the set of known values it accepts: as strings (for the queries' posting lists) and
+/// as a bit set over the key's value ids, so matching a resource is an array read and a bit test.
+/// </summary>
+internal sealed class CompiledLabel
 {
-    public string Key { get; } = key;
+    private readonly int _keyId;
+    private readonly ulong[] _bits;
 
-    public HashSet<string> Accepted { get; } = accepted;
+    public CompiledLabel(string key, HashSet<string> accepted, bool matchesMissing, bool matchAll, ResourceIndex index)
+    {
+        Key = key;
+        Accepted = accepted;
+        MatchesMissing = matchesMissing;
+        MatchAll = matchAll;
+        _keyId = index.KeyId(key);
+        _bits = new ulong[(index.ValueCount(_keyId) + 63) / 64];
+        foreach (var value in accepted)
+        {
+            var id = index.ValueId(_keyId, value);
+            if (id >= 0)
+                _bits[id >> 6] |= 1UL << (id & 63);
+        }
+    }
+
+    public string Key { get; }
+
+    public HashSet<string> Accepted { get; }
 
     /// <summary>Met by a resource without the label (the constraint has only negated patterns).</summary>
-    public bool MatchesMissing { get; } = matchesMissing;
+    public bool MatchesMissing { get; }
 
-    public bool MatchAll { get; } = matchAll;
+    public bool MatchAll { get; }
 
-    public bool Matches(Dictionary<string, string> labels) =>
-        MatchAll || (labels.TryGetValue(Key, out var value) ? Accepted.Contains(value) : MatchesMissing);
+    public bool Matches(CompiledResource resource)
+    {
+        if (MatchAll)
+            return true;
+        if (_keyId < 0)
+            return MatchesMissing;
+        var id = resource.Values[_keyId];
+        return id < 0 ? MatchesMissing : (_bits[id >> 6] & (1UL << (id & 63))) != 0;
+    }
 }
 
 internal sealed class CompiledSelector(ResourceKind? kind, CompiledLabel[] labels)
@@ -26,11 +55,11 @@ internal sealed class CompiledSelector(ResourceKind? kind, CompiledLabel[] label
 
     public bool Matches(CompiledResource resource)
     {
-        if (Kind is { } k && k != resource.Resource.Kind)
+        if (Kind is { } k && k != resource.Kind)
             return false;
         foreach (var label in Labels)
         {
-            if (!label.Matches(resource.Labels))
+            if (!label.Matches(resource))
                 return false;
         }
         return true;

@@ -2,14 +2,22 @@ using System.Collections.Concurrent;
 
 namespace Custos.Core.Policy.Compiled;
 
-/// <summary>A known resource with its index position; labels in a concrete dictionary for fast lookups.</summary>
+/// <summary>
+/// A known resource with its index position. <see cref="Values"/> holds, per label key id, the id of the resource's
+/// value among that key's distinct values (-1 when the label is missing), so matching a label is an array read and a
+/// bit test rather than string hashing.
+/// </summary>
 internal sealed class CompiledResource(int id, PolicyResource resource, Dictionary<string, string> labels)
 {
     public int Id { get; } = id;
 
     public PolicyResource Resource { get; } = resource;
 
+    public ResourceKind Kind { get; } = resource.Kind;
+
     public Dictionary<string, string> Labels { get; } = labels;
+
+    public int[] Values { get; set; } = [];
 }
 
 /// <summary>
@@ -53,7 +61,36 @@ internal sealed class ResourceIndex
         }
         All = [.. list];
         ByKind = [.. byKind.Select(l => l.ToArray())];
+        _keyIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        _valueIds = [];
+        foreach (var key in _postings.Keys)
+        {
+            _keyIds[key] = _valueIds.Count;
+            var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var value in _postings[key].Keys)
+                ids[value] = ids.Count;
+            _valueIds.Add(ids);
+        }
+        foreach (var resource in All)
+        {
+            var values = new int[_valueIds.Count];
+            Array.Fill(values, -1);
+            foreach (var (key, value) in resource.Labels)
+                values[_keyIds[key]] = _valueIds[_keyIds[key]][value];
+            resource.Values = values;
+        }
     }
+
+    private readonly Dictionary<string, int> _keyIds;
+    private readonly List<Dictionary<string, int>> _valueIds;
+
+    /// <summary>The id of a label key, or -1 when no resource has it.</summary>
+    public int KeyId(string key) => _keyIds.TryGetValue(key, out var id) ? id : -1;
+
+    /// <summary>The id of a value among the distinct values of a key, or -1.</summary>
+    public int ValueId(int keyId, string value) => keyId >= 0 && _valueIds[keyId].TryGetValue(value, out var id) ? id : -1;
+
+    public int ValueCount(int keyId) => keyId >= 0 ? _valueIds[keyId].Count : 0;
 
     public CompiledResource[] All { get; }
 

@@ -56,7 +56,7 @@ internal static class RuleCompiler
     internal static CompiledLabel CompileLabel(LabelConstraint constraint, bool isDeny, PolicySubject? subject, ResourceIndex index)
     {
         if (constraint.IsMatchAll)
-            return new CompiledLabel(constraint.Key, [], matchesMissing: true, matchAll: true);
+            return new CompiledLabel(constraint.Key, [], matchesMissing: true, matchAll: true, index);
         var key = constraint.Key;
         var hasPositive = constraint.Values.Any(v => !v.Negated);
         HashSet<string> accepted;
@@ -76,7 +76,7 @@ internal static class RuleCompiler
             AddMatches(excluded, pattern, key, onTimeout: !isDeny, subject, index, exactOnlyKnown: true);
             accepted.ExceptWith(excluded);
         }
-        return new CompiledLabel(key, accepted, matchesMissing: !hasPositive, matchAll: false);
+        return new CompiledLabel(key, accepted, matchesMissing: !hasPositive, matchAll: false, index);
     }
 
     private static void AddMatches(HashSet<string> into, LabelPattern pattern, string key, bool onTimeout, PolicySubject? subject, ResourceIndex index, bool exactOnlyKnown)
