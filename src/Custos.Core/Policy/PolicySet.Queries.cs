@@ -118,7 +118,7 @@ public sealed partial class PolicySet
                     var resource = _index.All[id];
                     if (!selector.Matches(resource))
                         continue;
-                    var actions = rule.Actions & KindMask(resource.Resource.Kind);
+                    var actions = rule.Actions & KindMasks[(int)resource.Kind];
                     if (actions == 0)
                         continue;
                     if (!reached.TryGetValue(id, out var entry))
@@ -168,6 +168,8 @@ public sealed partial class PolicySet
         return selector.Kind is { } kind ? _index.ByKind[(int)kind] : _index.ByKind.SelectMany(ids => ids);
     }
 
+    private static readonly ulong[] KindMasks = [KindMask(ResourceKind.SshNode), KindMask(ResourceKind.Database), KindMask(ResourceKind.App)];
+
     private static ulong KindMask(ResourceKind kind)
     {
         ulong mask = 0;
@@ -193,7 +195,7 @@ public sealed partial class PolicySet
 
     private static List<string> Logins(IEnumerable<CompiledRule> allow, CompiledRule[] deny, CompiledResource? target)
     {
-        var logins = allow.SelectMany(r => r.Logins.Patterns.Select(p => p.ToString())).ToHashSet(StringComparer.Ordinal);
+        var logins = allow.SelectMany(r => r.Logins.Texts).ToHashSet(StringComparer.Ordinal);
         foreach (var rule in deny.Where(d => d.MatchesResource(target)))
             logins.ExceptWith(rule.Logins.Exact);
         return [.. logins.Order(StringComparer.Ordinal)];
@@ -220,9 +222,9 @@ public sealed partial class PolicySet
         public void Add(CompiledRule rule, ulong actions)
         {
             Actions |= actions;
-            Logins.UnionWith(rule.Logins.Patterns.Select(p => p.ToString()));
-            DbUsers.UnionWith(rule.DbUsers.Patterns.Select(p => p.ToString()));
-            DbNames.UnionWith(rule.DbNames.Patterns.Select(p => p.ToString()));
+            Logins.UnionWith(rule.Logins.Texts);
+            DbUsers.UnionWith(rule.DbUsers.Texts);
+            DbNames.UnionWith(rule.DbNames.Texts);
             Roles.Add(rule.Ref.Role);
             if (!rule.Conditions.IsEmpty && !Conditions.Contains(rule.Conditions))
                 Conditions.Add(rule.Conditions);

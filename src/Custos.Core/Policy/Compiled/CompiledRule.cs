@@ -77,7 +77,11 @@ internal sealed class CompiledTargets
         Patterns = patterns;
         Exact = patterns.Where(p => p.IsExact).Select(p => p.ExactValue).ToHashSet(StringComparer.Ordinal);
         Globs = [.. patterns.Where(p => !p.IsExact)];
+        Texts = [.. patterns.Select(p => p.ToString())];
     }
+
+    /// <summary>The patterns as text (<c>deploy</c>, <c>dev_*</c>), for who-can and what-can.</summary>
+    public string[] Texts { get; }
 
     /// <summary>The rule names this target at all (an allow rule without logins allows none; a deny rule without logins refuses all).</summary>
     public bool Specified { get; }
