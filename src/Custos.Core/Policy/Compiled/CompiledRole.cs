@@ -56,7 +56,7 @@ internal sealed class CompiledRole
 internal sealed record RequestableRole(string Name, CompiledRule[] Allow, CompiledRule[] Deny);
 
 /// <summary>What a subject's roles say about one action: deny rules of every assigned role, allow rules of standing roles, requestable roles.</summary>
-internal sealed record ActionRules(CompiledRule[] Deny, CompiledRule[] Allow, RequestableRole[] Requestable)
+internal readonly record struct ActionRules(CompiledRule[] Deny, CompiledRule[] Allow, RequestableRole[] Requestable)
 {
     public static readonly ActionRules Empty = new([], [], []);
 }
