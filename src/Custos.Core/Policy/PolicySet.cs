@@ -105,6 +105,10 @@ public sealed partial class PolicySet
 
     public PolicyResource? FindResource(string name) => _index.TryGet(name, out var resource) ? resource.Resource : null;
 
+    /// <summary>
+    /// As <see cref="Decide(PolicySubject, string, string?, DecisionContext)"/>; the resource is looked up by name and
+    /// the labels of the compiled inventory are used (the inventory is the source of truth, not the caller's copy).
+    /// </summary>
     public Decision Decide(PolicySubject subject, string action, PolicyResource? resource, DecisionContext context) =>
         Decide(subject, action, resource?.Name, context);
 

@@ -27,6 +27,25 @@ public class PolicyPropertyTests
     }
 
     [Fact]
+    public void Concurrent_decisions_on_a_fresh_set_equal_sequential_ones()
+    {
+        Prop.ForAll(PolicyGenerators.Case.ToArbitrary(), c =>
+        {
+            var sequential = PolicySet.Compile(c.Roles, c.Mappings, c.Resources);
+            var expected = c.Queries.Select(q => sequential.Decide(c.Subject, q.Action, q.Resource, q.Context)).ToArray();
+            var shared = PolicySet.Compile(c.Roles, c.Mappings, c.Resources);
+            var actual = new Decision[c.Queries.Count];
+            // Fresh subjects (equal values, distinct references) race to fill the subject caches.
+            Parallel.For(0, c.Queries.Count, i =>
+            {
+                var q = c.Queries[i];
+                actual[i] = shared.Decide(c.Subject with { }, q.Action, q.Resource, q.Context);
+            });
+            return expected.SequenceEqual(actual);
+        }).Check(Config.WithMaxTest(100));
+    }
+
+    [Fact]
     public void Adding_a_deny_rule_never_grants_more()
     {
         var cases =
