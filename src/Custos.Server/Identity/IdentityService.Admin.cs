@@ -218,7 +218,7 @@ public sealed partial class IdentityService
         await store.CreateInvitationAsync(invitation, cancellationToken).ConfigureAwait(false);
         await AuditAsync(purpose == InvitationPurpose.MfaReset ? "mfa.reset" : "user.password.reset_issue", caller.Actor, AuditOutcome.Success, info, Target(identity),
             details: new JsonObject { ["invitation_id"] = invitation.Id, ["expires_at"] = AuditChain.FormatTime(invitation.ExpiresAt) }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return Results.Ok(new InvitationDto(invitation.Id, PurposeName(purpose), token, AuditChain.FormatTime(invitation.ExpiresAt)));
+        return Results.Ok(new InvitationDto(invitation.Id, purpose.ToName(), token, AuditChain.FormatTime(invitation.ExpiresAt)));
     }
 
     public async Task<IResult> UnlockAsync(CustosPrincipal caller, string name, RequestInfo info, CancellationToken cancellationToken)

@@ -163,7 +163,7 @@ public sealed partial class IdentityService
         var actor = ActorOf(identity);
         await AuditAsync("invitation.accept", actor, AuditOutcome.Success, info, "invitation/" + invitation.Id, details: new JsonObject
         {
-            ["purpose"] = PurposeName(invitation.Purpose),
+            ["purpose"] = invitation.Purpose.ToName(),
             ["sessions_revoked"] = revoked,
         }, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (password is not null)
@@ -172,14 +172,4 @@ public sealed partial class IdentityService
             await AuditAsync("mfa.enroll", actor, AuditOutcome.Success, info, Target(identity), details: new JsonObject { ["method"] = "totp", ["confirmed"] = false }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return Results.Ok(new EnrollmentResponse(await ToDtoAsync(identity, cancellationToken).ConfigureAwait(false), enrolment, codes));
     }
-
-    public static string PurposeName(InvitationPurpose purpose) => purpose switch
-    {
-        InvitationPurpose.Invite => "invite",
-        InvitationPurpose.PasswordReset => "password_reset",
-        InvitationPurpose.MfaReset => "mfa_reset",
-        InvitationPurpose.Recovery => "recovery",
-        InvitationPurpose.BotJoin => "bot_join",
-        _ => throw new ArgumentOutOfRangeException(nameof(purpose)),
-    };
 }
