@@ -2,7 +2,7 @@
 -- one-row policy version that every write to them increases in the same transaction, so instances notice changes.
 -- Times are microseconds since the Unix epoch (UTC). database_names is a JSON array and labels a JSON object, as text.
 CREATE TABLE resources (
-    name                 text PRIMARY KEY,
+    name                 text NOT NULL PRIMARY KEY,
     kind                 text NOT NULL,
     address              text NOT NULL,
     port                 integer NOT NULL,
@@ -17,7 +17,7 @@ CREATE TABLE resources (
 );
 
 CREATE TABLE roles (
-    name          text PRIMARY KEY,
+    name          text NOT NULL PRIMARY KEY,
     yaml          text NOT NULL,
     revision      bigint NOT NULL,
     updated_at_us bigint NOT NULL,

@@ -1,8 +1,9 @@
 -- Custos schema v4 (SQLite): the policy engine's inputs (resource inventory, roles, trait-to-role mappings) and a
 -- one-row policy version that every write to them increases in the same transaction, so instances notice changes.
 -- Times are microseconds since the Unix epoch (UTC). database_names is a JSON array and labels a JSON object, as text.
+-- Keys say NOT NULL explicitly: SQLite otherwise accepts NULL in a TEXT PRIMARY KEY.
 CREATE TABLE resources (
-    name                 TEXT PRIMARY KEY,
+    name                 TEXT NOT NULL PRIMARY KEY,
     kind                 TEXT NOT NULL,
     address              TEXT NOT NULL,
     port                 INTEGER NOT NULL,
@@ -17,7 +18,7 @@ CREATE TABLE resources (
 );
 
 CREATE TABLE roles (
-    name          TEXT PRIMARY KEY,
+    name          TEXT NOT NULL PRIMARY KEY,
     yaml          TEXT NOT NULL,
     revision      INTEGER NOT NULL,
     updated_at_us INTEGER NOT NULL,
