@@ -13,7 +13,7 @@ namespace Custos.Storage;
 /// Everything the SQLite and PostgreSQL stores share: one schema, the same parameterised SQL. Engine classes add
 /// connection handling, migrations under a lock, and the bulk append path.
 /// </summary>
-public abstract partial class RelationalStore : IAuditStore, ISecretStore, ISettingStore, IBootstrapTokenStore, IIdentityStore, IAsyncDisposable
+public abstract partial class RelationalStore : IAuditStore, ISecretStore, ISettingStore, IBootstrapTokenStore, IIdentityStore, Custos.Core.Policy.IPolicyStore, IAsyncDisposable
 {
     internal const string EventColumnList = EventColumns;
 
