@@ -174,7 +174,6 @@ public static class CustosServer
     private static int StatusFor(Exception exception) => exception switch
     {
         AuditLogUnavailableException => StatusCodes.Status503ServiceUnavailable,
-        PasswordHasherBusyException => StatusCodes.Status503ServiceUnavailable,
         StorageException => StatusCodes.Status503ServiceUnavailable,
         Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
         _ => StatusCodes.Status500InternalServerError,
