@@ -50,7 +50,7 @@ public sealed partial class PolicyAdminService
             ["after_sha256"] = Digests.Of(yaml),
             ["lint"] = new JsonArray([.. findings.Select(f => (JsonNode)f.Code)]),
         }, cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await policy.ApplyLocalChangeAsync(set => set.WithRole(document), cancellationToken).ConfigureAwait(false);
         return Results.Created($"/v1/roles/{role.Name}", new RoleWriteResponse(false, true, ToDto(role), findings, diff));
     }
 
@@ -90,7 +90,7 @@ public sealed partial class PolicyAdminService
             ["after_sha256"] = Digests.Of(yaml),
             ["lint"] = new JsonArray([.. findings.Select(f => (JsonNode)f.Code)]),
         }, cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await policy.ApplyLocalChangeAsync(set => set.WithRole(document), cancellationToken).ConfigureAwait(false);
         return Results.Ok(new RoleWriteResponse(false, true, ToDto(role), findings, diff));
     }
 
@@ -111,7 +111,7 @@ public sealed partial class PolicyAdminService
             ["revision"] = before.Revision,
             ["before_sha256"] = Digests.Of(before.Yaml),
         }, cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await policy.ApplyLocalChangeAsync(set => set.WithoutRole(name), cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
 
@@ -165,8 +165,8 @@ public sealed partial class PolicyAdminService
         var mapping = new RoleMapping(request.Trait, request.Value, request.Role);
         if (!await store.AddRoleMappingAsync(mapping, cancellationToken).ConfigureAwait(false))
             return Results.Ok(ToDto(mapping));
-        await AuditMappingAsync("role_mapping.add", caller, info, mapping, before, cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        var after = await AuditMappingAsync("role_mapping.add", caller, info, mapping, before, cancellationToken).ConfigureAwait(false);
+        await policy.ApplyLocalChangeAsync(set => set.WithMappings(after), cancellationToken).ConfigureAwait(false);
         return Results.Created("/v1/role-mappings", ToDto(mapping));
     }
 
@@ -177,12 +177,13 @@ public sealed partial class PolicyAdminService
         var before = await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false);
         if (!await store.RemoveRoleMappingAsync(mapping, cancellationToken).ConfigureAwait(false))
             return Problems.NotFound($"no role mapping {Clip(trait)}={Clip(value)} → {Clip(role)}");
-        await AuditMappingAsync("role_mapping.remove", caller, info, mapping, before, cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        var after = await AuditMappingAsync("role_mapping.remove", caller, info, mapping, before, cancellationToken).ConfigureAwait(false);
+        await policy.ApplyLocalChangeAsync(set => set.WithMappings(after), cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
 
-    private async Task AuditMappingAsync(string type, CustosPrincipal caller, RequestInfo info, RoleMapping mapping, IReadOnlyList<RoleMapping> before, CancellationToken cancellationToken)
+    /// <summary>Audits a mapping change; returns the mappings as stored after it.</summary>
+    private async Task<IReadOnlyList<RoleMapping>> AuditMappingAsync(string type, CustosPrincipal caller, RequestInfo info, RoleMapping mapping, IReadOnlyList<RoleMapping> before, CancellationToken cancellationToken)
     {
         var after = await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false);
         await AuditAsync(type, caller, info, "role/" + mapping.Role, new JsonObject
@@ -193,6 +194,7 @@ public sealed partial class PolicyAdminService
             ["before_sha256"] = Digests.Of(MappingsText(before)),
             ["after_sha256"] = Digests.Of(MappingsText(after)),
         }, cancellationToken).ConfigureAwait(false);
+        return after;
     }
 
     /// <summary>One line per mapping, JSON-quoted fields, in store order: the text the mapping digests are taken over.</summary>

@@ -122,6 +122,31 @@ public sealed partial class PolicyService(IPolicyStore store, CustosRuntime runt
     }
 
     /// <summary>
+    /// After a local write that committed: when the store's version is exactly one past the compiled one (no other
+    /// write happened meanwhile), derives the new set with <paramref name="change"/> — a role recompiled against the
+    /// existing resource index, not the whole policy; otherwise (another instance wrote too) recompiles everything.
+    /// </summary>
+    public async Task ApplyLocalChangeAsync(Func<PolicySet, PolicySet> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var version = await store.GetPolicyVersionAsync(cancellationToken).ConfigureAwait(false);
+            if (_state is { } current && version == current.Version + 1)
+            {
+                _state = current with { Set = change(current.Set), Version = version };
+                return;
+            }
+        }
+        finally
+        {
+            _reload.Release();
+        }
+        await RefreshAsync(force: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// May the caller of an API request do an admin action (<paramref name="resource"/> null) or a resource action?
     /// The context is the request: now, the client address, and the session's MFA — <c>login</c> when the session was
     /// opened with a second factor, <c>per_session</c> while its last MFA check is within <c>auth.step_up_window</c>.
