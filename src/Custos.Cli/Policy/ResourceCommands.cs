@@ -49,7 +49,9 @@ public static class ResourceCommands
             });
             command.Validators.Add(result =>
             {
-                if (result.GetResult(Kind) is null || result.GetValue(Kind) is not { } kind) return;
+                // Only for a valid kind (the option reports a missing or unknown one itself).
+                if (result.GetResult(Kind)?.Tokens is not [var token] || token.Value is not (SshNode or Database or App)) return;
+                var kind = token.Value;
                 var given = new Dictionary<string, bool>(StringComparer.Ordinal)
                 {
                     ["--address"] = result.GetResult(Address) is not null,

@@ -47,7 +47,9 @@ public static class RoleCommands
         var revision = new Option<long?>("--revision") { Description = "The revision the change starts from (default: the document's revision: line)." };
         revision.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<long?>() is <= 0) result.AddError("--revision: a revision is a positive number");
+            // Read the token: a value that is not a number at all is already reported by the parser.
+            if (result.Tokens is [var token] && long.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n <= 0)
+                result.AddError("--revision: a revision is a positive number");
         });
         var dryRun = DryRunOption();
         var command = new Command("update", "Replace a role with a YAML document (the role named in it); refused if the role changed since the revision.")
