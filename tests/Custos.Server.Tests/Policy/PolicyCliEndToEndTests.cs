@@ -1,0 +1,427 @@
+using System.Text.Json;
+using Custos.Server.Tests.Fixtures;
+
+namespace Custos.Server.Tests.Policy;
+
+/// <summary>
+/// The policy commands of the real <c>custos</c> executable against a real <c>custos serve</c>: the inventory, role
+/// documents, role mappings and the questions (check, who-can, what-can, ls), as an administrator and as alice, a
+/// user without the admin role. The tests share one installation, so each works on names of its own.
+/// </summary>
+public sealed class PolicyCliEndToEndTests(PolicyCliInstallation installation) : IClassFixture<PolicyCliInstallation>
+{
+    private CliHome Admin => installation.Admin;
+
+    private CliHome Alice => installation.Alice;
+
+    [Fact]
+    public async Task Resources_are_added_listed_shown_and_removed()
+    {
+        var added = Ok(await Admin.RunAsync("admin", "resources", "add", "rs-web", "--kind", "ssh_node", "--address", "10.9.0.5:22",
+            "--label", "suite=resources", "--label", "env=test", "--host-key-fingerprint", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"));
+        Assert.Contains("Created ssh_node rs-web (10.9.0.5:22; labels: env=test, suite=resources).", added.Stdout, StringComparison.Ordinal);
+        Ok(await Admin.RunAsync("admin", "resources", "add", "rs-pg", "--kind", "database", "--address", "pg.test.internal:5432",
+            "--database", "orders", "--database", "billing", "--label", "suite=resources"));
+        Ok(await Admin.RunAsync("admin", "resources", "add", "rs-grafana", "--kind", "app", "--url", "https://grafana.test.internal", "--label", "suite=resources"));
+
+        var table = Ok(await Admin.RunAsync("admin", "resources", "ls", "--label", "suite=resources")).Stdout;
+        Assert.Matches(@"(?m)^NAME\s+KIND\s+ADDRESS\s+LABELS\s+REVISION$", table);
+        Assert.Matches(@"(?m)^rs-grafana\s+app\s+https://grafana.test.internal\s+suite=resources\s+1$", table);
+        Assert.Matches(@"(?m)^rs-pg\s+database\s+pg.test.internal:5432\s+suite=resources\s+1$", table);
+        Assert.Matches(@"(?m)^rs-web\s+ssh_node\s+10.9.0.5:22\s+env=test, suite=resources\s+1$", table);
+
+        var databases = Ok(await Admin.RunAsync("admin", "resources", "ls", "--kind", "database", "--label", "suite=resources", "-o", "json")).Json;
+        var pg = Assert.Single(databases.GetProperty("resources").EnumerateArray());
+        Assert.Equal("rs-pg", pg.GetProperty("name").GetString());
+        Assert.Equal(["orders", "billing"], pg.GetProperty("databases").EnumerateArray().Select(d => d.GetString()));
+        Assert.Empty(Ok(await Admin.RunAsync("admin", "resources", "ls", "--label", "suite=nothing", "-o", "json")).Json.GetProperty("resources").EnumerateArray());
+
+        var shown = Ok(await Admin.RunAsync("admin", "resources", "show", "rs-web")).Stdout;
+        Assert.Matches(@"(?m)^kind:\s+ssh_node$", shown);
+        Assert.Matches(@"(?m)^address:\s+10.9.0.5:22$", shown);
+        Assert.Matches(@"(?m)^host key:\s+SHA256:47DEQpj8HBSa\+/TImW\+5JCeuQeRkm5NMpJWZG3hSuFU$", shown);
+        Assert.Matches(@"(?m)^labels:\s+env=test, suite=resources$", shown);
+        var json = Ok(await Admin.RunAsync("admin", "resources", "show", "rs-grafana", "-o", "json")).Json;
+        Assert.Equal("https://grafana.test.internal", json.GetProperty("url").GetString());
+        Assert.Equal("resources", json.GetProperty("labels").GetProperty("suite").GetString());
+
+        Assert.Contains("rs-grafana: deleted.", Ok(await Admin.RunAsync("admin", "resources", "rm", "rs-grafana")).Stdout, StringComparison.Ordinal);
+        var gone = Fails(await Admin.RunAsync("admin", "resources", "show", "rs-grafana"), 1);
+        Assert.StartsWith("custos admin resources show: ", gone.Stderr, StringComparison.Ordinal);
+        Fails(await Admin.RunAsync("admin", "resources", "rm", "rs-grafana"), 1);
+
+        // Usage errors are caught before anything is sent.
+        var noAddress = Fails(await Admin.RunAsync("admin", "resources", "add", "rs-x", "--kind", "ssh_node"), 2);
+        Assert.Contains("--kind ssh_node needs --address", noAddress.Stderr, StringComparison.Ordinal);
+        Fails(await Admin.RunAsync("admin", "resources", "add", "rs-x", "--kind", "ssh_node", "--address", "h", "--label", "env=a", "--label", "env=b"), 2);
+        var duplicate = Fails(await Admin.RunAsync("admin", "resources", "add", "rs-web", "--kind", "ssh_node", "--address", "10.9.0.9"), 1);
+        Assert.StartsWith("custos admin resources add: ", duplicate.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Import_twice_is_idempotent_and_export_then_import_round_trips()
+    {
+        Ok(await Admin.RunAsync("admin", "resources", "add", "io-web", "--kind", "ssh_node", "--address", "10.8.0.1:2222", "--label", "suite=io", "--trust-host-ca"));
+        Ok(await Admin.RunAsync("admin", "resources", "add", "io-pg", "--kind", "database", "--address", "io-pg.internal", "--database", "ledger", "--label", "suite=io"));
+        var before = Ok(await Admin.RunAsync("admin", "resources", "ls", "--label", "suite=io", "-o", "json")).Json.GetProperty("resources").Clone();
+
+        var exportFile = installation.File("io-export.yaml");
+        var exported = Ok(await Admin.RunAsync("admin", "resources", "export", "-o", exportFile));
+        var count = int.Parse(System.Text.RegularExpressions.Regex.Match(exported.Stdout, @"Exported (\d+) resource").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(count >= 2, exported.ToString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(exportFile));
+        var exportText = await File.ReadAllTextAsync(exportFile, TestContext.Current.CancellationToken);
+        Assert.Contains("io-web", exportText, StringComparison.Ordinal);
+        Assert.Equal(exportText, Ok(await Admin.RunAsync("admin", "resources", "export")).Stdout);
+
+        // The export imports as it is: nothing changes.
+        Assert.Contains($"0 created, 0 updated, {count} unchanged.", Ok(await Admin.RunAsync("admin", "resources", "import", exportFile)).Stdout, StringComparison.Ordinal);
+
+        // Removed resources come back from the export, exactly as they were; a second import changes nothing.
+        Ok(await Admin.RunAsync("admin", "resources", "rm", "io-web"));
+        Ok(await Admin.RunAsync("admin", "resources", "rm", "io-pg"));
+        var first = Ok(await Admin.RunAsync("admin", "resources", "import", exportFile));
+        Assert.Contains($"Imported {exportFile}: 2 created, 0 updated, {count - 2} unchanged.", first.Stdout, StringComparison.Ordinal);
+        var second = Ok(await Admin.RunAsync("admin", "resources", "import", exportFile));
+        Assert.Contains($"Imported {exportFile}: 0 created, 0 updated, {count} unchanged.", second.Stdout, StringComparison.Ordinal);
+        var after = Ok(await Admin.RunAsync("admin", "resources", "ls", "--label", "suite=io", "-o", "json")).Json.GetProperty("resources");
+        Assert.Equal(Content(before), Content(after));
+
+        // An edited export updates what changed (from standard input too).
+        var edited = exportText.Replace("10.8.0.1:2222", "10.8.0.2:2222", StringComparison.Ordinal);
+        var update = Ok(await Admin.RunAsync(edited, ["admin", "resources", "import", "-"]));
+        Assert.Contains($"Imported standard input: 0 created, 1 updated, {count - 1} unchanged.", update.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^address:\s+10.8.0.2:2222$", Ok(await Admin.RunAsync("admin", "resources", "show", "io-web")).Stdout);
+
+        var missing = Fails(await Admin.RunAsync("admin", "resources", "import", installation.File("no-such.yaml")), 3);
+        Assert.Contains("no-such.yaml: no such file", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Role_create_stores_the_role_and_prints_linter_warnings_on_stderr()
+    {
+        var file = await WriteAsync("lint-root.yaml", """
+            kind: role
+            name: lint-root
+            description: Root on every SSH node
+            allow:
+              resources:
+                - kind: ssh_node
+              actions: [ssh.session]
+              logins: [root]
+            """);
+        var created = Ok(await Admin.RunAsync("admin", "roles", "create", "-f", file));
+        Assert.Contains("Role lint-root created (revision 1).", created.Stdout, StringComparison.Ordinal);
+        Assert.Contains("custos admin roles create: warning POL001", created.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("POL001", created.Stdout, StringComparison.Ordinal);
+
+        Assert.Matches(@"(?m)^lint-root\s+no\s+1\s+.*Root on every SSH node$", Ok(await Admin.RunAsync("admin", "roles", "ls")).Stdout);
+        var listed = Ok(await Admin.RunAsync("admin", "roles", "ls", "-o", "json")).Json.GetProperty("roles").EnumerateArray();
+        Assert.Contains(listed, r => r.GetProperty("name").GetString() == "lint-root" && r.GetProperty("revision").GetInt64() == 1);
+
+        var again = Fails(await Admin.RunAsync("admin", "roles", "create", "-f", file), 1);
+        Assert.StartsWith("custos admin roles create: ", again.Stderr, StringComparison.Ordinal);
+
+        Assert.Contains("lint-root: deleted.", Ok(await Admin.RunAsync("admin", "roles", "rm", "lint-root")).Stdout, StringComparison.Ordinal);
+        Fails(await Admin.RunAsync("admin", "roles", "get", "lint-root"), 1);
+    }
+
+    [Fact]
+    public async Task Get_edit_update_round_trips_and_a_stale_revision_is_refused()
+    {
+        Ok(await Admin.RunAsync(OnCallRole("first"), ["admin", "roles", "create", "-f", "-"]));
+        var got = Ok(await Admin.RunAsync("admin", "roles", "get", "oncall")).Stdout;
+        var lines = got.Split('\n');
+        var nameLine = Array.FindIndex(lines, l => l.StartsWith("name:", StringComparison.Ordinal));
+        Assert.True(nameLine >= 0, got);
+        Assert.Equal("revision: 1", lines[nameLine + 1]);
+        var revision1 = await WriteAsync("oncall-r1.yaml", got);
+
+        // Edit the file get printed and update from it: the revision in the file guards the change.
+        var edited = await WriteAsync("oncall-edited.yaml", got.Replace("first", "second", StringComparison.Ordinal));
+        Assert.Contains("Role oncall updated (revision 2).", Ok(await Admin.RunAsync("admin", "roles", "update", "-f", edited)).Stdout, StringComparison.Ordinal);
+        var got2 = Ok(await Admin.RunAsync("admin", "roles", "get", "oncall")).Stdout;
+        Assert.Contains("revision: 2\n", got2, StringComparison.Ordinal);
+        Assert.Contains("second", got2, StringComparison.Ordinal);
+
+        // The old file starts from revision 1: refused, nothing stored, and the message says what to do.
+        var stale = Fails(await Admin.RunAsync("admin", "roles", "update", "-f", revision1), 1);
+        Assert.StartsWith("custos admin roles update: ", stale.Stderr, StringComparison.Ordinal);
+        Assert.Contains("role oncall changed since revision 1: run custos admin roles get oncall", stale.Stderr, StringComparison.Ordinal);
+        var staleFlag = Fails(await Admin.RunAsync(OnCallRole("third"), ["admin", "roles", "update", "-f", "-", "--revision", "1"]), 1);
+        Assert.Contains("changed since revision 1", staleFlag.Stderr, StringComparison.Ordinal);
+        Assert.Equal(got2, Ok(await Admin.RunAsync("admin", "roles", "get", "oncall")).Stdout);
+
+        // --revision stands in for the line, from standard input too; updating to the same content changes nothing.
+        Assert.Contains("Role oncall updated (revision 3).",
+            Ok(await Admin.RunAsync(OnCallRole("third"), ["admin", "roles", "update", "-f", "-", "--revision", "2"])).Stdout, StringComparison.Ordinal);
+        var same = Ok(await Admin.RunAsync(OnCallRole("third"), ["admin", "roles", "update", "-f", "-", "--revision", "3"]));
+        Assert.Contains("Role oncall unchanged (revision 3).", same.Stdout, StringComparison.Ordinal);
+
+        var noRevision = Fails(await Admin.RunAsync(OnCallRole("fourth"), ["admin", "roles", "update", "-f", "-"]), 2);
+        Assert.Contains("no revision: pass --revision N", noRevision.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Dry_run_shows_the_diff_and_the_findings_and_stores_nothing()
+    {
+        const string dryRole = """
+            kind: role
+            name: dry
+            description: Only a dry run
+            allow:
+              resources:
+                - kind: ssh_node
+              actions: [ssh.session]
+              logins: [root]
+            """;
+        var create = Ok(await Admin.RunAsync(dryRole, ["admin", "roles", "create", "-f", "-", "--dry-run"]));
+        Assert.Contains("Dry run: the role would be created; nothing was stored.", create.Stdout, StringComparison.Ordinal);
+        Assert.Contains("+description: \"Only a dry run\"", create.Stdout, StringComparison.Ordinal);
+        Assert.Contains("custos admin roles create: warning POL001", create.Stderr, StringComparison.Ordinal);
+        Fails(await Admin.RunAsync("admin", "roles", "get", "dry"), 1);
+        Assert.DoesNotContain(Ok(await Admin.RunAsync("admin", "roles", "ls", "-o", "json")).Json.GetProperty("roles").EnumerateArray(),
+            r => r.GetProperty("name").GetString() == "dry");
+
+        Ok(await Admin.RunAsync(OnCallRole("kept", name: "dry-kept"), ["admin", "roles", "create", "-f", "-"]));
+        var update = Ok(await Admin.RunAsync(OnCallRole("changed", name: "dry-kept"), ["admin", "roles", "update", "-f", "-", "--revision", "1", "--dry-run"]));
+        Assert.Contains("Dry run: the role would be updated; nothing was stored.", update.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^-description: .*kept", update.Stdout);
+        Assert.Matches(@"(?m)^\+description: .*changed", update.Stdout);
+        var stored = Ok(await Admin.RunAsync("admin", "roles", "get", "dry-kept")).Stdout;
+        Assert.Contains("revision: 1\n", stored, StringComparison.Ordinal);
+        Assert.Contains("kept", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("changed", stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_role_documents_are_refused_with_the_path_and_line()
+    {
+        var file = await WriteAsync("invalid.yaml", """
+            kind: role
+            name: invalid
+            allow:
+              resources:
+                - kind: database
+                  labels:
+                    env: { nested: mapping }
+              actions: [db.connect]
+            """);
+        var refused = Fails(await Admin.RunAsync("admin", "roles", "create", "-f", file), 1);
+        Assert.StartsWith("custos admin roles create: ", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("allow.resources[0].labels.env", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("line 7", refused.Stderr, StringComparison.Ordinal);
+
+        var unknownAction = Fails(await Admin.RunAsync("kind: role\nname: invalid\nallow:\n  actions: [ssh.everything]\n", ["admin", "roles", "create", "-f", "-", "--dry-run"]), 1);
+        Assert.Contains("allow.actions", unknownAction.Stderr, StringComparison.Ordinal);
+        Assert.Contains("line 4", unknownAction.Stderr, StringComparison.Ordinal);
+
+        var notYaml = Fails(await Admin.RunAsync("kind: role\nname: [invalid\n", ["admin", "roles", "update", "-f", "-", "--revision", "1"]), 1);
+        Assert.Contains("custos admin roles update: standard input: invalid YAML (line ", notYaml.Stderr, StringComparison.Ordinal);
+        Fails(await Admin.RunAsync("admin", "roles", "get", "invalid"), 1);
+    }
+
+    [Fact]
+    public async Task Role_mappings_are_added_listed_and_removed()
+    {
+        Ok(await Admin.RunAsync("kind: role\nname: mapped\ndeny:\n  resources: [{ kind: ssh_node, labels: { data: pci } }]\n  actions: [\"ssh.*\"]\n",
+            ["admin", "roles", "create", "-f", "-"]));
+        var added = Ok(await Admin.RunAsync("admin", "role-mappings", "add", "--trait", "group=mapping-test", "--role", "mapped"));
+        Assert.Contains("Added: identities with group=mapping-test have role mapped.", added.Stdout, StringComparison.Ordinal);
+        var again = Ok(await Admin.RunAsync("admin", "role-mappings", "add", "--trait", "group=mapping-test", "--role", "mapped"));
+        Assert.Contains("Exists already: identities with group=mapping-test have role mapped.", again.Stdout, StringComparison.Ordinal);
+
+        Assert.Matches(@"(?m)^group\s+mapping-test\s+mapped$", Ok(await Admin.RunAsync("admin", "role-mappings", "ls")).Stdout);
+        var json = Ok(await Admin.RunAsync("admin", "role-mappings", "ls", "-o", "json")).Json.GetProperty("mappings").EnumerateArray();
+        Assert.Single(json, m => m.GetProperty("trait").GetString() == "group" && m.GetProperty("value").GetString() == "mapping-test");
+
+        Assert.Contains("Removed: identities with group=mapping-test have role mapped.",
+            Ok(await Admin.RunAsync("admin", "role-mappings", "rm", "--trait", "group=mapping-test", "--role", "mapped")).Stdout, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?m)^group\s+mapping-test", Ok(await Admin.RunAsync("admin", "role-mappings", "ls")).Stdout);
+        var missing = Fails(await Admin.RunAsync("admin", "role-mappings", "rm", "--trait", "group=mapping-test", "--role", "mapped"), 1);
+        Assert.StartsWith("custos admin role-mappings rm: ", missing.Stderr, StringComparison.Ordinal);
+        Fails(await Admin.RunAsync("admin", "role-mappings", "add", "--trait", "group", "--role", "mapped"), 2);
+    }
+
+    [Fact]
+    public async Task Access_questions_are_answered_with_the_policy_and_check_exits_0_when_allowed_and_1_when_denied()
+    {
+        await SeedAccessScenarioAsync();
+
+        var allowed = await Admin.RunAsync("access", "check", "alice", "ssh.session", "ac-web-dev", "--login", "alice");
+        Assert.True(allowed.ExitCode == 0, allowed.ToString());
+        Assert.Matches(@"(?m)^decision:\s+allow$", allowed.Stdout);
+        Assert.Matches(@"(?m)^obligations:\s+max ttl 8h", allowed.Stdout);
+        Assert.Matches(@"(?m)^rules:\s+ac-developer/allow$", allowed.Stdout);
+
+        var otherTeam = await Admin.RunAsync("access", "check", "alice", "ssh.session", "ac-web-other", "--login", "alice");
+        Assert.True(otherTeam.ExitCode == 1, otherTeam.ToString());
+        Assert.Matches(@"(?m)^decision:\s+deny$", otherTeam.Stdout);
+        Assert.Equal("", otherTeam.Stderr);
+
+        var root = await Admin.RunAsync("access", "check", "alice", "ssh.session", "ac-web-dev", "--login", "root");
+        Assert.True(root.ExitCode == 1, root.ToString());
+        Assert.Contains("root", root.Stdout, StringComparison.Ordinal);
+
+        var database = await Admin.RunAsync("access", "check", "alice", "db.connect", "ac-pg-prod", "--db-user", "app_admin", "--db-name", "orders", "-o", "json");
+        Assert.True(database.ExitCode == 1, database.ToString());
+        Assert.Equal("deny", database.Json.GetProperty("decision").GetString());
+        Assert.True(database.Json.GetProperty("requestable").GetBoolean());
+        Assert.Equal(["ac-dba"], database.Json.GetProperty("requestable_roles").EnumerateArray().Select(r => r.GetString()));
+
+        var json = await Admin.RunAsync("access", "check", "alice", "ssh.exec", "ac-web-dev", "--login", "alice", "--from", "10.1.2.3",
+            "--at", "2030-06-03T10:00:00Z", "--mfa", "-o", "json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        Assert.Equal("allow", json.Json.GetProperty("decision").GetString());
+        Assert.Equal("alice", json.Json.GetProperty("user").GetString());
+        Assert.StartsWith("2030-06-03T10:00:00", json.Json.GetProperty("at").GetString(), StringComparison.Ordinal);
+
+        var adminAction = await Admin.RunAsync("access", "check", "alice", "users.write", "-");
+        Assert.True(adminAction.ExitCode == 1, adminAction.ToString());
+        Assert.Matches(@"(?m)^resource:\s+-$", adminAction.Stdout);
+
+        // Usage errors: exit 2, never 1 (which means "denied").
+        Fails(await Admin.RunAsync("access", "check", "alice", "ssh.session"), 2);
+        Fails(await Admin.RunAsync("access", "check", "alice", "ssh.everything", "ac-web-dev"), 2);
+        Fails(await Admin.RunAsync("access", "check", "alice", "ssh.session", "ac-web-dev", "--at", "tomorrow"), 2);
+        Fails(await Admin.RunAsync("access", "check", "alice", "ssh.session", "ac-web-dev", "--from", "not-an-ip"), 2);
+
+        var whoCan = Ok(await Admin.RunAsync("access", "who-can", "ssh.session", "ac-web-dev")).Stdout;
+        Assert.Matches(@"(?m)^ac-developer\s+standing\s+ac-developer/allow\s+", whoCan);
+        Assert.Matches(@"(?m)^alice\s+user\s+standing\s+.*ac-developer", whoCan);
+        var whoCanJson = Ok(await Admin.RunAsync("access", "who-can", "db.connect", "ac-pg-prod", "-o", "json")).Json;
+        Assert.Contains(whoCanJson.GetProperty("roles").EnumerateArray(), r => r.GetProperty("role").GetString() == "ac-dba" && r.GetProperty("mode").GetString() == "request");
+        Assert.Contains(whoCanJson.GetProperty("subjects").EnumerateArray(), s => s.GetProperty("name").GetString() == "alice" && s.GetProperty("mode").GetString() == "request");
+
+        var whatCan = Ok(await Admin.RunAsync("access", "what-can", "alice")).Stdout;
+        Assert.Matches(@"(?m)^RESOURCE\s+KIND\s+MODE\s+ACTIONS\s+LOGINS\s+ROLES$", whatCan);
+        Assert.Matches(@"(?m)^ac-web-dev\s+ssh_node\s+standing\s+ssh.session, ssh.exec\s+alice\s+ac-developer$", whatCan);
+        Assert.Matches(@"(?m)^ac-pg-prod\s+database\s+request\s+db.connect, db.query.read\s+users app_admin; dbs \*\s+ac-dba$", whatCan);
+        Assert.True(whatCan.IndexOf("ac-web-dev", StringComparison.Ordinal) < whatCan.IndexOf("ac-pg-prod", StringComparison.Ordinal), whatCan);
+        Assert.DoesNotContain("ac-web-other", whatCan, StringComparison.Ordinal);
+        var whatCanJson = Ok(await Admin.RunAsync("access", "what-can", "alice", "-o", "json")).Json;
+        Assert.Contains("ac-dba-requester", whatCanJson.GetProperty("standing_roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Contains("ac-dba", whatCanJson.GetProperty("requestable_roles").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task Custos_ls_shows_a_user_without_admin_role_what_they_can_reach_and_questions_about_others_are_refused()
+    {
+        await SeedAccessScenarioAsync();
+
+        var ls = Ok(await Alice.RunAsync("ls"));
+        var now = ls.Stdout.IndexOf("Reachable now", StringComparison.Ordinal);
+        var request = ls.Stdout.IndexOf("Needs an approved request", StringComparison.Ordinal);
+        Assert.True(now >= 0 && request > now, ls.ToString());
+        Assert.InRange(ls.Stdout.IndexOf("ac-web-dev", StringComparison.Ordinal), now, request);
+        Assert.True(ls.Stdout.IndexOf("ac-pg-prod", StringComparison.Ordinal) > request, ls.ToString());
+        Assert.DoesNotContain("ac-web-other", ls.Stdout, StringComparison.Ordinal);
+        var lsJson = Ok(await Alice.RunAsync("ls", "-o", "json")).Json;
+        Assert.Equal("alice", lsJson.GetProperty("user").GetString());
+        Assert.Contains(lsJson.GetProperty("resources").EnumerateArray(), r => r.GetProperty("name").GetString() == "ac-web-dev" && r.GetProperty("mode").GetString() == "standing");
+
+        // Her own questions are answered; questions about someone else need audit.read.
+        Assert.Equal(0, (await Alice.RunAsync("access", "check", "alice", "ssh.session", "ac-web-dev", "--login", "alice")).ExitCode);
+        Ok(await Alice.RunAsync("access", "what-can", "alice"));
+        var aboutAdmin = Fails(await Alice.RunAsync("access", "what-can", "admin"), 1);
+        Assert.StartsWith("custos access what-can: ", aboutAdmin.Stderr, StringComparison.Ordinal);
+        Assert.Contains("audit.read", aboutAdmin.Stderr, StringComparison.Ordinal);
+        var checkAdmin = Fails(await Alice.RunAsync("access", "check", "admin", "ssh.session", "ac-web-dev"), 1);
+        Assert.Equal("", checkAdmin.Stdout);
+        Assert.StartsWith("custos access check: ", checkAdmin.Stderr, StringComparison.Ordinal);
+        Assert.Contains("audit.read", checkAdmin.Stderr, StringComparison.Ordinal);
+        var whoCan = Fails(await Alice.RunAsync("access", "who-can", "ssh.session", "ac-web-dev"), 1);
+        Assert.StartsWith("custos access who-can: ", whoCan.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Alice (team=payments) gets ac-developer directly (custos admin users set-roles) and ac-dba-requester through a
+    /// mapping of her team; ac-dba needs a request, which ac-dba-requester may make. Idempotent: both access tests
+    /// call it, in either order.
+    /// </summary>
+    private Task SeedAccessScenarioAsync() => installation.OnceAsync("access scenario", async () =>
+    {
+        Ok(await Admin.RunAsync("admin", "resources", "add", "ac-web-dev", "--kind", "ssh_node", "--address", "10.7.0.1", "--label", "env=dev", "--label", "team=payments"));
+        Ok(await Admin.RunAsync("admin", "resources", "add", "ac-web-other", "--kind", "ssh_node", "--address", "10.7.0.2", "--label", "env=dev", "--label", "team=search"));
+        Ok(await Admin.RunAsync("admin", "resources", "add", "ac-pg-prod", "--kind", "database", "--address", "10.7.0.3:5432", "--database", "orders",
+            "--label", "env=prod", "--label", "team=payments"));
+        Ok(await Admin.RunAsync("""
+            kind: role
+            name: ac-developer
+            description: Developers reach their team's dev nodes as themselves
+            allow:
+              resources:
+                - kind: ssh_node
+                  labels: { env: dev, team: "{{user.traits.team}}" }
+              actions: [ssh.session, ssh.exec]
+              logins: ["{{user.name}}"]
+              session: { max_ttl: 8h }
+            """, ["admin", "roles", "create", "-f", "-"]));
+        Ok(await Admin.RunAsync("""
+            kind: role
+            name: ac-dba
+            description: Production databases through an approved request
+            allow:
+              resources:
+                - kind: database
+                  labels: { env: prod }
+              actions: [db.connect, db.query.read]
+              db_users: [app_admin]
+              db_names: ["*"]
+              conditions: { mfa: per_session }
+              session: { max_ttl: 2h, recording: required }
+            requires_request: true
+            request:
+              requestable_by: [ac-dba-requester]
+              reviewers: { roles: [admin], approvals: 1 }
+            """, ["admin", "roles", "create", "-f", "-"]));
+        Ok(await Admin.RunAsync("""
+            kind: role
+            name: ac-dba-requester
+            description: May request ac-dba
+            deny:
+              resources: [{ kind: ssh_node, labels: { data: pci } }]
+              actions: ["ssh.*"]
+            """, ["admin", "roles", "create", "-f", "-"]));
+        Ok(await Admin.RunAsync("admin", "role-mappings", "add", "--trait", "team=payments", "--role", "ac-dba-requester"));
+        var roles = Ok(await Admin.RunAsync("admin", "users", "set-roles", "alice", "ac-developer,user"));
+        Assert.Contains("alice: roles ac-developer, user.", roles.Stdout, StringComparison.Ordinal);
+    });
+
+    private static string OnCallRole(string description, string name = "oncall") => $$$"""
+        kind: role
+        name: {{{name}}}
+        description: On call ({{{description}}})
+        allow:
+          resources:
+            - kind: ssh_node
+              labels: { env: staging }
+          actions: [ssh.session]
+          logins: ["{{user.name}}"]
+          conditions: { mfa: per_session }
+        """;
+
+    private async Task<string> WriteAsync(string name, string content)
+    {
+        var path = installation.File(name);
+        await File.WriteAllTextAsync(path, content, TestContext.Current.CancellationToken);
+        return path;
+    }
+
+    /// <summary>A resource list without revisions and times: what an export carries.</summary>
+    private static string Content(JsonElement resources) => string.Join("\n", resources.EnumerateArray()
+        .OrderBy(r => r.GetProperty("name").GetString(), StringComparer.Ordinal)
+        .Select(r => string.Join("|", r.EnumerateObject().Where(p => p.Name is not ("revision" or "created_at" or "updated_at")).Select(p => $"{p.Name}={p.Value.GetRawText()}"))));
+
+    private static CliResult Ok(CliResult result)
+    {
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return result;
+    }
+
+    private static CliResult Fails(CliResult result, int exitCode)
+    {
+        Assert.True(result.ExitCode == exitCode, $"expected exit {exitCode}; {result}");
+        return result;
+    }
+}
