@@ -63,20 +63,20 @@ public static class RoleCommands
             var yaml = await PolicyInput.ReadAsync(context, path, cancellationToken);
             var header = RoleDocumentText.ReadHeader(yaml, PolicyInput.Describe(path));
             var name = header.Name ?? throw CliException.Usage($"{PolicyInput.Describe(path)}: the document has no name: line, so there is no role to update");
-            var expected = context.Get(revision);
-            if (expected is null && header.Revision is null)
-                throw CliException.Usage($"no revision: pass --revision N, or keep the revision: line that custos admin roles get {name} prints");
+            var given = context.Get(revision);
+            var from = given ?? header.Revision
+                ?? throw CliException.Usage($"no revision: pass --revision N, or keep the revision: line that custos admin roles get {name} prints");
             using var client = context.OpenSession(connection);
             RoleWriteResponse answer;
             try
             {
                 answer = await client.SendAsync<RoleWriteResponse>(HttpMethod.Put, WithDryRun(RolePath(name), context.Get(dryRun)),
-                    new RoleWriteRequest(yaml, expected), cancellationToken);
+                    new RoleWriteRequest(yaml, given), cancellationToken);
             }
             catch (ApiException e) when (e.Problem.Is(StaleRevision))
             {
                 throw new CliException(ExitCodes.Failure,
-                    $"{e.Message}\n  role {name} changed since revision {(expected ?? header.Revision)!.Value.ToString(CultureInfo.InvariantCulture)}: " +
+                    $"{e.Message}\n  role {name} changed since revision {from.ToString(CultureInfo.InvariantCulture)}: " +
                     $"run custos admin roles get {name}, apply your change to that version, and update again", e);
             }
             await ReportAsync(context, answer, "updated");
