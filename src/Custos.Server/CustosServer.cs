@@ -4,6 +4,9 @@ using Custos.Core.Crypto;
 using Custos.Core.Identity;
 using Custos.Server.Api;
 using Custos.Server.Api.Identity;
+using Custos.Server.Api.Policy;
+using Custos.Server.Policy;
+using Custos.Core.Policy;
 using Custos.Server.Identity;
 using Custos.Server.Configuration;
 using Custos.Server.Hosting;
@@ -106,6 +109,11 @@ public static class CustosServer
         });
         builder.Services.AddHostedService<StartupService>();
         AddIdentity(builder.Services, store, options, time);
+        builder.Services.AddSingleton<IPolicyStore>(store);
+        builder.Services.AddSingleton<PolicyService>();
+        builder.Services.AddSingleton<PolicyAdminService>();
+        builder.Services.AddSingleton<AccessQueryService>();
+        builder.Services.AddHostedService<PolicyPoller>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             ctx.ProblemDetails.Extensions["request_id"] = ctx.HttpContext.TraceIdentifier;
@@ -154,6 +162,7 @@ public static class CustosServer
         app.MapAudit();
         app.MapIdentity();
         app.MapWebAuthn();
+        app.MapPolicy();
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi.json");
         return app;
@@ -174,6 +183,7 @@ public static class CustosServer
     private static int StatusFor(Exception exception) => exception switch
     {
         AuditLogUnavailableException => StatusCodes.Status503ServiceUnavailable,
+        PolicyUnavailableException => StatusCodes.Status503ServiceUnavailable,
         StorageException => StatusCodes.Status503ServiceUnavailable,
         Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
         _ => StatusCodes.Status500InternalServerError,

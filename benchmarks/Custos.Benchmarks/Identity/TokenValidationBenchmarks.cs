@@ -3,9 +3,11 @@ using Custos.Core.Identity;
 using Custos.Server.Configuration;
 using Custos.Server.Hosting;
 using Custos.Server.Identity;
+using Custos.Server.Policy;
 using Custos.Storage;
 using Custos.Testing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Custos.Benchmarks.Identity;
 
@@ -27,6 +29,7 @@ public class TokenValidationBenchmarks
     private string[] _tokens = null!;
     private string[] _headers = null!;
     private ApiAuthentication _middleware = null!;
+    private PolicyService _policy = null!;
     private DefaultHttpContext _http = null!;
     private LoginThrottle _throttle = null!;
     private IdentityRecord[] _identities = null!;
@@ -72,7 +75,8 @@ public class TokenValidationBenchmarks
 
         var options = ConfigurationLoader.Load(null, new Dictionary<string, string?> { ["server.data_dir"] = dataDir.Root }, new Dictionary<string, string>());
         var runtime = new CustosRuntime { Store = _store, Options = options, DataDirectory = dataDir };
-        _middleware = new ApiAuthentication(_ => Task.CompletedTask, _cache, runtime, TimeProvider.System);
+        _policy = new PolicyService(_store, runtime, TimeProvider.System, NullLogger<PolicyService>.Instance);
+        _middleware = new ApiAuthentication(_ => Task.CompletedTask, _cache, runtime, _policy, TimeProvider.System);
         _throttle = new LoginThrottle(_store, TimeProvider.System, options.Identity.Lockout);
         _http = new DefaultHttpContext();
         _http.Request.Method = "GET";
@@ -121,6 +125,7 @@ public class TokenValidationBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        _policy.Dispose();
         _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _dir.Dispose();
     }

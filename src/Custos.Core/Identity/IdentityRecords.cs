@@ -65,13 +65,15 @@ public static class IdentityNames
     public static bool IsHuman(this IdentityKind kind) => kind == IdentityKind.User;
 }
 
-/// <summary>Built-in roles until the policy engine generalises them.</summary>
+/// <summary>
+/// Role names the identity flows know: the first administrator gets <see cref="Admin"/> (and holders of it must use MFA
+/// and cannot all be removed); new people get <see cref="User"/> when no roles are given. What the roles allow is in
+/// their documents (Custos.Core.Policy.BuiltInRoleDocuments), editable like any other role.
+/// </summary>
 public static class BuiltInRoles
 {
     public const string Admin = "admin";
     public const string User = "user";
-
-    public static bool IsKnown(string role) => role is Admin or User;
 }
 
 /// <summary>

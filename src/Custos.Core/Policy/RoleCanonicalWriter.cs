@@ -18,6 +18,8 @@ internal static class RoleCanonicalWriter
         if (role.Description is not null)
             w.Append("description: ").Append(Quote(role.Description)).Append('\n');
         w.Append("requires_request: ").Append(role.RequiresRequest ? "true" : "false").Append('\n');
+        if (role.Allow.Count == 0 && role.Deny.Count == 0)
+            w.Append("allow: []\n");
         WriteRules(w, "allow", role.Allow);
         WriteRules(w, "deny", role.Deny);
         if (role.Request is { } request)

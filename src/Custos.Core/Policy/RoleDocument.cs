@@ -16,6 +16,12 @@ public sealed record RoleDocument(
     bool RequiresRequest = false,
     RequestSettings? Request = null)
 {
+    /// <summary>
+    /// The stored revision the document was read at, when it says (<c>revision: N</c>, as <c>custos admin roles get</c>
+    /// prints it): an update names it for optimistic concurrency. Not part of the canonical text.
+    /// </summary>
+    public long? Revision { get; init; }
+
     /// <summary>The path of an allow rule in the canonical document: <c>allow</c> for a single rule, else <c>allow[i]</c>.</summary>
     public string AllowPath(int index) => Allow.Count == 1 ? "allow" : $"allow[{index}]";
 

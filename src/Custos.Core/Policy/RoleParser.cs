@@ -15,7 +15,7 @@ public static class RoleParser
     public const int MaxLabelKeyLength = 63;
     public const int MaxApprovals = 16;
 
-    internal static readonly string[] TopKeys = ["kind", "name", "description", "allow", "deny", "requires_request", "request"];
+    internal static readonly string[] TopKeys = ["kind", "name", "description", "revision", "allow", "deny", "requires_request", "request"];
     internal static readonly string[] AllowKeys = ["resources", "actions", "logins", "db_users", "db_names", "conditions", "session"];
     internal static readonly string[] DenyKeys = ["resources", "actions", "logins", "db_users", "db_names"];
     internal static readonly string[] SelectorKeys = ["kind", "labels"];
@@ -78,13 +78,17 @@ public static class RoleParser
         if (name is not null && !IsValidRoleName(name))
             r.Error("name", Find(map, "name")!.Line, "expected a role name: lowercase letters, digits, '.', '_' or '-', at most 64 characters");
         var description = r.OptionalString(map, "", "description");
-        var allow = r.Rules(Find(map, "allow"), "allow", isAllow: true);
-        var deny = r.Rules(Find(map, "deny"), "deny", isAllow: false);
+        var revision = r.OptionalRevision(map);
+        var allowNode = Find(map, "allow");
+        var denyNode = Find(map, "deny");
+        var allow = r.Rules(allowNode, "allow", isAllow: true);
+        var deny = r.Rules(denyNode, "deny", isAllow: false);
         var requiresRequest = r.OptionalBool(map, "", "requires_request") ?? false;
         var request = r.Request(Find(map, "request"), "request");
-        if (allow.Count == 0 && deny.Count == 0 && errors.Count == 0)
-            r.Error("", map.Line, "a role needs an 'allow' or a 'deny' block");
-        return name is null ? null : new RoleDocument(name, description, allow, deny, requiresRequest, request);
+        // An explicit empty list ("allow: []") is a role that grants nothing on purpose; no block at all is a mistake.
+        if (allowNode is null && denyNode is null && errors.Count == 0)
+            r.Error("", map.Line, "a role needs an 'allow' or a 'deny' block (write 'allow: []' for a role that grants nothing)");
+        return name is null ? null : new RoleDocument(name, description, allow, deny, requiresRequest, request) { Revision = revision };
     }
 
     internal static YamlNode? Find(YamlMapping map, string key) =>
@@ -125,6 +129,17 @@ public static class RoleParser
             if (node is YamlScalar { IsNull: false } s)
                 return s.Value;
             Error(path, node.Line, "expected string");
+            return null;
+        }
+
+        /// <summary>The optional top-level <c>revision</c> (what <c>roles get</c> printed), for optimistic concurrency on update.</summary>
+        public long? OptionalRevision(YamlMapping map)
+        {
+            if (Find(map, "revision") is not { } node)
+                return null;
+            if (node is YamlScalar { IsPlain: true } s && long.TryParse(s.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= 1)
+                return value;
+            Error("revision", node.Line, "expected a positive whole number (the revision printed by 'custos admin roles get')");
             return null;
         }
 
@@ -175,7 +190,7 @@ public static class RoleParser
                     if (Rule(map, path, isAllow) is { } single)
                         rules.Add(single);
                     break;
-                case YamlSequence seq when seq.Items.Count > 0:
+                case YamlSequence seq:
                     for (var i = 0; i < seq.Items.Count; i++)
                     {
                         if (seq.Items[i] is YamlMapping m)
@@ -190,7 +205,7 @@ public static class RoleParser
                     }
                     break;
                 default:
-                    Error(path, node.Line, "expected a rule (mapping) or a non-empty list of rules");
+                    Error(path, node.Line, "expected a rule (mapping) or a list of rules");
                     break;
             }
             return rules;

@@ -20,17 +20,24 @@ internal sealed record YamlSequence(int Line, IReadOnlyList<YamlNode> Items) : Y
 
 internal sealed record YamlMapping(int Line, IReadOnlyList<KeyValuePair<YamlScalar, YamlNode>> Entries) : YamlNode(Line);
 
+/// <summary>Size limits for one YAML document: total bytes, nesting depth, items per list or mapping, characters per value.</summary>
+internal sealed record YamlLimits(int MaxBytes, int MaxDepth, int MaxItems, int MaxScalarLength)
+{
+    /// <summary>A role document.</summary>
+    public static YamlLimits Role { get; } = new(64 * 1024, 12, 256, 1024);
+
+    /// <summary>A resource inventory for bulk import: large lists, shallow documents.</summary>
+    public static YamlLimits Inventory { get; } = new(64 * 1024 * 1024, 8, 250_000, 2048);
+}
+
 internal static class YamlTree
 {
-    public const int MaxBytes = 64 * 1024;
-    public const int MaxDepth = 12;
-    public const int MaxItems = 256;
-    public const int MaxScalarLength = 1024;
+    public static YamlNode Read(string text) => Read(text, YamlLimits.Role);
 
-    public static YamlNode Read(string text)
+    public static YamlNode Read(string text, YamlLimits limits)
     {
-        if (System.Text.Encoding.UTF8.GetByteCount(text) > MaxBytes)
-            throw Fail(0, $"document larger than {MaxBytes / 1024} KiB");
+        if (text.Length > limits.MaxBytes || System.Text.Encoding.UTF8.GetByteCount(text) > limits.MaxBytes)
+            throw Fail(0, $"document larger than {limits.MaxBytes / 1024} KiB");
         try
         {
             var parser = new Parser(new StringReader(text));
@@ -38,7 +45,7 @@ internal static class YamlTree
             if (parser.Accept<StreamEnd>(out _))
                 throw Fail(1, "empty document");
             parser.Consume<DocumentStart>();
-            var root = ReadNode(parser, 1);
+            var root = ReadNode(parser, 1, limits);
             parser.Consume<DocumentEnd>();
             if (!parser.Accept<StreamEnd>(out _))
                 throw Fail(Line(parser.Current), "only one document is allowed");
@@ -55,10 +62,10 @@ internal static class YamlTree
         }
     }
 
-    private static YamlNode ReadNode(IParser parser, int depth)
+    private static YamlNode ReadNode(IParser parser, int depth, YamlLimits limits)
     {
-        if (depth > MaxDepth)
-            throw Fail(Line(parser.Current), $"nested deeper than {MaxDepth} levels");
+        if (depth > limits.MaxDepth)
+            throw Fail(Line(parser.Current), $"nested deeper than {limits.MaxDepth} levels");
         var current = parser.Current ?? throw Fail(0, "unexpected end of document");
         switch (current)
         {
@@ -74,8 +81,8 @@ internal static class YamlTree
         {
             case Scalar scalar:
                 parser.MoveNext();
-                if (scalar.Value.Length > MaxScalarLength)
-                    throw Fail(line, $"value longer than {MaxScalarLength} characters");
+                if (scalar.Value.Length > limits.MaxScalarLength)
+                    throw Fail(line, $"value longer than {limits.MaxScalarLength} characters");
                 return new YamlScalar(line, scalar.Value, scalar.Style == ScalarStyle.Plain);
             case SequenceStart:
             {
@@ -83,9 +90,9 @@ internal static class YamlTree
                 var items = new List<YamlNode>();
                 while (!parser.TryConsume<SequenceEnd>(out _))
                 {
-                    if (items.Count == MaxItems)
-                        throw Fail(line, $"list longer than {MaxItems} items");
-                    items.Add(ReadNode(parser, depth + 1));
+                    if (items.Count == limits.MaxItems)
+                        throw Fail(line, $"list longer than {limits.MaxItems} items");
+                    items.Add(ReadNode(parser, depth + 1, limits));
                 }
                 return new YamlSequence(line, items);
             }
@@ -96,12 +103,12 @@ internal static class YamlTree
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    if (entries.Count == MaxItems)
-                        throw Fail(line, $"mapping with more than {MaxItems} keys");
-                    var key = ReadNode(parser, depth + 1) as YamlScalar ?? throw Fail(line, "mapping keys must be strings");
+                    if (entries.Count == limits.MaxItems)
+                        throw Fail(line, $"mapping with more than {limits.MaxItems} keys");
+                    var key = ReadNode(parser, depth + 1, limits) as YamlScalar ?? throw Fail(line, "mapping keys must be strings");
                     if (!seen.Add(key.Value))
                         throw Fail(key.Line, $"duplicate key '{key.Value}'");
-                    entries.Add(new(key, ReadNode(parser, depth + 1)));
+                    entries.Add(new(key, ReadNode(parser, depth + 1, limits)));
                 }
                 return new YamlMapping(line, entries);
             }

@@ -48,7 +48,7 @@ public static class AuditEndpoints
             }
             return SearchAsync(new AuditSearchRequest(since, until, type, actor, target, outcome, parsedLimit, cursor), runtime, cancellationToken);
         }).WithName("ListAuditEvents").WithTags("audit").Produces<AuditEventPage>().ProducesProblem(400).ProducesProblem(503)
-          .RequireAdmin().WithSummary("List audit events in sequence order, filtered, with cursor pagination (administrators).");
+          .RequireAction(Core.Policy.PolicyActions.AuditRead).WithSummary("List audit events in sequence order, filtered, with cursor pagination (needs audit.read).");
 
         app.MapPost("/v1/audit/events/search", async (HttpContext http, CustosRuntime runtime, CancellationToken cancellationToken) =>
         {
@@ -56,7 +56,7 @@ public static class AuditEndpoints
             return problem ?? await SearchAsync(request!, runtime, cancellationToken);
         }).WithName("SearchAuditEvents").WithTags("audit").Accepts<AuditSearchRequest>("application/json").Produces<AuditEventPage>()
           .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(503)
-          .RequireAdmin().WithSummary("The same search with the filters in a JSON body (administrators).");
+          .RequireAction(Core.Policy.PolicyActions.AuditRead).WithSummary("The same search with the filters in a JSON body (needs audit.read).");
         return app;
     }
 

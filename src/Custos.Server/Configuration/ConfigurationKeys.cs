@@ -42,6 +42,8 @@ public static class ConfigurationKeys
         new("webauthn.origins", null, "[https://localhost:PORT]", "Origins accepted in WebAuthn client data."),
         new("bots.credential_ttl", null, "1h", "Default lifetime of a bot's access token and renewal credential."),
         new("bots.join_ttl", null, "24h", "Lifetime of a bot join token."),
+        new("policy.poll_interval", null, "1s", "How often an instance checks for role, mapping or resource changes made by another instance and recompiles the policy."),
+        new("policy.import_max_bytes", null, "33554432", "Largest inventory import (custos admin resources import) accepted by the API."),
         new("log.level", "--log-level", "information", "Minimum log level: trace, debug, information, warning, error, critical."),
     ];
 

@@ -104,6 +104,8 @@ public static class ConfigurationLoader
             HttpMaxBodyBytes = Integer(c, "http.max_body_bytes", 1024 * 1024, 1024, 64L * 1024 * 1024),
             ShutdownTimeout = Duration(c, "server.shutdown_timeout", TimeSpan.FromSeconds(30), TimeSpan.Zero, TimeSpan.FromHours(1)),
             BootstrapTokenTtl = Duration(c, "bootstrap.token_ttl", TimeSpan.FromHours(1), TimeSpan.FromMinutes(1), TimeSpan.FromDays(1)),
+            PolicyPollInterval = Duration(c, "policy.poll_interval", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5)),
+            PolicyImportMaxBytes = Integer(c, "policy.import_max_bytes", 32L * 1024 * 1024, 1024, 256L * 1024 * 1024),
             LogLevel = level,
             Identity = BindIdentity(c),
             Audit = new AuditLogOptions

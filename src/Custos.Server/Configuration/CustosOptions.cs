@@ -17,6 +17,12 @@ public sealed record CustosOptions
     public long HttpMaxBodyBytes { get; init; } = 1024 * 1024;
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan BootstrapTokenTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often an instance checks the database's policy version and recompiles when another instance changed it.</summary>
+    public TimeSpan PolicyPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Largest inventory import body (the YAML in JSON).</summary>
+    public long PolicyImportMaxBytes { get; init; } = 32L * 1024 * 1024;
     public AuditLogOptions Audit { get; init; } = new();
     public string LogLevel { get; init; } = "Information";
     public IdentityOptions Identity { get; init; } = new();

@@ -16,6 +16,7 @@ public sealed partial class StartupService(
     CustosRuntime runtime,
     MasterKey masterKey,
     TimeProvider time,
+    Policy.PolicyService policy,
     ILoggerFactory loggerFactory,
     IHostApplicationLifetime lifetime) : BackgroundService
 {
@@ -85,6 +86,8 @@ public sealed partial class StartupService(
                 ["database"] = runtime.Store.Engine.ToString().ToLowerInvariant(),
                 ["version"] = typeof(StartupService).Assembly.GetName().Version?.ToString(),
             }), stoppingToken).ConfigureAwait(false);
+
+        await policy.InitializeAsync(_audit, stoppingToken).ConfigureAwait(false);
 
         // The next command and "ready" are printed only once the HTTPS listener accepts connections: a script that
         // acts on them at once must not find the port closed.

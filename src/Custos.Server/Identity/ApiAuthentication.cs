@@ -9,10 +9,11 @@ namespace Custos.Server.Identity;
 
 /// <summary>
 /// Authenticates and authorises every request to an endpoint under /v1/ from its metadata: anonymous endpoints pass;
-/// all others need a valid bearer session (401 otherwise); administrator-only is the default (403 for others); a
-/// sensitive endpoint also needs a recent MFA check. A presented but invalid token, and every 403, is audited.
+/// all others need a valid bearer session (401 otherwise); an endpoint that names an admin action needs an allow from
+/// the policy engine (403 with the engine's explanation otherwise); an endpoint that declares no rule is refused to
+/// everyone; a sensitive endpoint also needs a recent MFA check. A presented but invalid token, and every 403, is audited.
 /// </summary>
-public sealed class ApiAuthentication(RequestDelegate next, SessionCache cache, CustosRuntime runtime, TimeProvider time)
+public sealed class ApiAuthentication(RequestDelegate next, SessionCache cache, CustosRuntime runtime, Policy.PolicyService policy, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext http)
     {
@@ -22,7 +23,7 @@ public sealed class ApiAuthentication(RequestDelegate next, SessionCache cache, 
             await next(http).ConfigureAwait(false);
             return;
         }
-        var level = endpoint.Metadata.GetMetadata<AccessMetadata>()?.Level ?? AccessLevel.Admin;
+        var level = endpoint.Metadata.GetMetadata<AccessMetadata>()?.Level;
         if (level == AccessLevel.Anonymous)
         {
             await next(http).ConfigureAwait(false);
@@ -53,11 +54,32 @@ public sealed class ApiAuthentication(RequestDelegate next, SessionCache cache, 
         }
         http.Features.Set(principal);
 
-        if (level == AccessLevel.Admin && !principal.IsAdmin)
+        // Routing's own rejection endpoints (405 method not allowed, 415 unsupported media type) are not route
+        // endpoints and carry no metadata: an authenticated caller gets their answer. Every mapped route declares a rule.
+        if (level is null && endpoint is Microsoft.AspNetCore.Routing.RouteEndpoint)
         {
-            await AuditAsync(http, "api.access", principal.Actor, "not_admin").ConfigureAwait(false);
-            await Problems.Forbidden("forbidden", "Forbidden", "this endpoint requires the admin role").ExecuteAsync(http).ConfigureAwait(false);
+            await AuditAsync(http, "api.access", principal.Actor, "no_access_rule").ConfigureAwait(false);
+            await Problems.Forbidden("forbidden", "Forbidden", "this endpoint declares no access rule and is refused to everyone").ExecuteAsync(http).ConfigureAwait(false);
             return;
+        }
+        if (endpoint.Metadata.GetMetadata<ActionMetadata>() is { } required)
+        {
+            if (!policy.IsLoaded)
+            {
+                await Problems.Unavailable("the policy is not loaded yet; retry in a moment").ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
+            var decision = policy.Authorize(principal, required.Action, null, RequestInfo.From(http, runtime.Options.Identity).SourceIp);
+            if (!decision.IsAllowed)
+            {
+                await AuditAsync(http, "api.access", principal.Actor, "policy_denied", new JsonObject
+                {
+                    ["action"] = required.Action,
+                    ["explanation"] = decision.Explanation.Message,
+                }).ConfigureAwait(false);
+                await Problems.Forbidden("forbidden", "Forbidden", $"{required.Action} is not allowed: {decision.Explanation.Message}").ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
         }
         if (endpoint.Metadata.GetMetadata<RecentMfaMetadata>() is not null
             && !principal.HasRecentMfa(time.GetUtcNow(), runtime.Options.Identity.StepUpWindow))
@@ -77,7 +99,7 @@ public sealed class ApiAuthentication(RequestDelegate next, SessionCache cache, 
             ? AuditAsync(http, "api.request.invalid", principal?.Actor ?? new AuditActor("anonymous", "-", "-"), "status_" + http.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture))
             : Task.CompletedTask;
 
-    private async Task AuditAsync(HttpContext http, string type, AuditActor actor, string reason)
+    private async Task AuditAsync(HttpContext http, string type, AuditActor actor, string reason, JsonObject? details = null)
     {
         var info = RequestInfo.From(http, runtime.Options.Identity);
         // Refusals are recorded when the log is up; a refusal never waits on (or fails because of) a down log.
@@ -85,7 +107,7 @@ public sealed class ApiAuthentication(RequestDelegate next, SessionCache cache, 
         try
         {
             await audit.AppendAsync(new AuditEntry(type, actor, AuditOutcome.Denied, http.Request.Method + " " + Clip(http.Request.Path.Value), reason,
-                info.Source, info.RequestId, new JsonObject()), http.RequestAborted).ConfigureAwait(false);
+                info.Source, info.RequestId, details ?? new JsonObject()), http.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AuditLogUnavailableException or OperationCanceledException)
         {

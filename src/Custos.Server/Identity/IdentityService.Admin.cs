@@ -41,15 +41,17 @@ public sealed partial class IdentityService
         return problem ?? Results.Ok(await ToDtoAsync(identity!, cancellationToken).ConfigureAwait(false));
     }
 
-    private static IResult? CheckRoles(IReadOnlyList<string>? roles, out IReadOnlyList<string> normalised)
+    /// <summary>Roles to assign must exist in the policy (custos admin roles ls); none given means the default role <c>user</c>.</summary>
+    private IResult? CheckRoles(IReadOnlyList<string>? roles, out IReadOnlyList<string> normalised)
     {
         normalised = [BuiltInRoles.User];
         if (roles is null) return null;
         if (roles.Count > 64) return Problems.Validation("roles", "at most 64 roles");
+        var current = policy.Current;
         foreach (var role in roles)
         {
-            if (!BuiltInRoles.IsKnown(role))
-                return Problems.Validation("roles", $"unknown role \"{Clip(role)}\"; the built-in roles are admin and user");
+            if (role is null || current.FindRole(role) is null)
+                return Problems.Validation("roles", $"unknown role \"{Clip(role)}\": no role of that name exists (custos admin roles ls)");
         }
         normalised = roles.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return null;

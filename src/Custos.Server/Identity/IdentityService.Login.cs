@@ -234,12 +234,15 @@ public sealed partial class IdentityService
         return Results.Ok(new SessionListResponse(dtos));
     }
 
-    /// <summary>Revokes a session: administrators any, others only their own. Takes effect on the next request.</summary>
-    public async Task<IResult> RevokeSessionAsync(CustosPrincipal caller, string sessionId, RequestInfo info, CancellationToken cancellationToken)
+    /// <summary>
+    /// Revokes a session: any (<paramref name="anyUser"/>, for callers the policy allows <c>sessions.revoke</c>) or only
+    /// one of the caller's own. Takes effect on the next request.
+    /// </summary>
+    public async Task<IResult> RevokeSessionAsync(CustosPrincipal caller, string sessionId, bool anyUser, RequestInfo info, CancellationToken cancellationToken)
     {
         if (sessionId.Length > 64) return Problems.NotFound("no such session");
         var session = await store.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false);
-        if (session is null || (!caller.IsAdmin && session.UserId != caller.Identity.Id)) return Problems.NotFound($"no session {sessionId}");
+        if (session is null || (!anyUser && session.UserId != caller.Identity.Id)) return Problems.NotFound($"no session {sessionId}");
         if (session.RevokedAt is not null) return Problems.Conflict("already-revoked", "Already revoked", $"session {sessionId} was revoked at {AuditChain.FormatTime(session.RevokedAt.Value)}");
         var by = caller.Session.Id == sessionId ? "logout" : "revoked by " + caller.Identity.Name;
         await store.RevokeSessionAsync(sessionId, Now(), by, cancellationToken).ConfigureAwait(false);

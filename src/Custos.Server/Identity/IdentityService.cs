@@ -22,6 +22,7 @@ public sealed partial class IdentityService(
     MasterKey masterKey,
     SessionCache sessions,
     LoginThrottle throttle,
+    Policy.PolicyService policy,
     TimeProvider time)
 {
     public const string TotpIssuer = "Custos";

@@ -14,20 +14,23 @@ public sealed record CustosPrincipal(IdentityRecord Identity, SessionRecord Sess
     public bool HasRecentMfa(DateTimeOffset now, TimeSpan window) => Session.MfaAt is { } at && now - at <= window;
 }
 
-/// <summary>Who may call an endpoint. Endpoints under /v1/ without this metadata are administrator-only (fail closed).</summary>
+/// <summary>
+/// Who may call an endpoint. Endpoints under /v1/ without this metadata are refused to everyone (fail closed): every
+/// endpoint declares its rule.
+/// </summary>
 public enum AccessLevel
 {
     /// <summary>No session: login, bootstrap, invitation accept, bot join and renew.</summary>
     Anonymous,
 
-    /// <summary>Any valid session.</summary>
+    /// <summary>Any valid session (and, with <see cref="ActionMetadata"/>, an allow from the policy engine).</summary>
     Session,
-
-    /// <summary>A session of an identity with the admin role.</summary>
-    Admin,
 }
 
 public sealed record AccessMetadata(AccessLevel Level);
+
+/// <summary>The admin action (<c>users.write</c>, <c>audit.read</c>, …) the policy engine must allow the caller.</summary>
+public sealed record ActionMetadata(string Action);
 
 /// <summary>The endpoint is a sensitive administrative action: the session's last MFA check must be recent.</summary>
 public sealed record RecentMfaMetadata;
@@ -40,8 +43,13 @@ public static class AccessMetadataExtensions
     public static TBuilder RequireSession<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new AccessMetadata(AccessLevel.Session));
 
-    public static TBuilder RequireAdmin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new AccessMetadata(AccessLevel.Admin));
+    /// <summary>A session whose identity the policy engine allows <paramref name="action"/> (an admin action, no resource).</summary>
+    public static TBuilder RequireAction<TBuilder>(this TBuilder builder, string action) where TBuilder : IEndpointConventionBuilder
+    {
+        if (!Core.Policy.PolicyActions.IsAdmin(action))
+            throw new ArgumentException($"'{action}' is not an admin action", nameof(action));
+        return builder.WithMetadata(new AccessMetadata(AccessLevel.Session), new ActionMetadata(action));
+    }
 
     public static TBuilder RequireRecentMfa<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RecentMfaMetadata());

@@ -163,4 +163,39 @@ public class RoleParserTests
     [InlineData("400d")]
     [InlineData("-1h")]
     public void Invalid_durations_are_refused(string text) => Assert.False(Durations.TryParse(text, out _));
+
+    [Fact]
+    public void An_explicit_empty_allow_is_a_role_that_grants_nothing_and_round_trips()
+    {
+        var role = RoleParser.Parse("kind: role\nname: user\nallow: []\n");
+        Assert.Empty(role.Allow);
+        Assert.Empty(role.Deny);
+        Assert.Equal(role.ToCanonicalYaml(), RoleParser.Parse(role.ToCanonicalYaml()).ToCanonicalYaml());
+        Assert.Contains("allow: []", role.ToCanonicalYaml(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_revision_line_is_read_but_not_part_of_the_canonical_document()
+    {
+        var role = RoleParser.Parse("kind: role\nname: x\nrevision: 7\nallow: { actions: [users.read] }\n");
+        Assert.Equal(7, role.Revision);
+        Assert.DoesNotContain("revision", role.ToCanonicalYaml(), StringComparison.Ordinal);
+        var e = Assert.Throws<RoleValidationException>(() => RoleParser.Parse("kind: role\nname: x\nrevision: -1\nallow: { actions: [users.read] }\n"));
+        Assert.Equal(("revision", 3), (e.Errors[0].Path, e.Errors[0].Line));
+    }
+
+    [Fact]
+    public void The_built_in_roles_parse_and_the_admin_role_administers_without_resource_access()
+    {
+        Assert.Equal(["admin", "auditor", "user"], BuiltInRoleDocuments.All.Select(r => r.Name));
+        var set = PolicySet.Compile(BuiltInRoleDocuments.All, [], [new PolicyResource("db", ResourceKind.Database)]);
+        var admin = new PolicySubject("1", "root", Custos.Core.Identity.IdentityKind.User, ["admin"], new Dictionary<string, IReadOnlyList<string>>());
+        var context = new DecisionContext(DateTimeOffset.UnixEpoch);
+        Assert.True(set.Decide(admin, PolicyActions.RolesWrite, (string?)null, context).IsAllowed);
+        Assert.False(set.Decide(admin, PolicyActions.DbConnect, "db", context).IsAllowed);
+        var auditor = admin with { Roles = ["auditor"] };
+        Assert.True(set.Decide(auditor, PolicyActions.AuditRead, (string?)null, context).IsAllowed);
+        Assert.False(set.Decide(auditor, PolicyActions.UsersWrite, (string?)null, context).IsAllowed);
+        Assert.False(set.Decide(admin with { Roles = ["user"] }, PolicyActions.UsersRead, (string?)null, context).IsAllowed);
+    }
 }

@@ -92,7 +92,7 @@ public sealed class CliEndToEndTests : IDisposable
 
         var forbidden = await alice.RunAsync("", ["admin", "users", "ls"]);
         Assert.True(forbidden.ExitCode == 1, forbidden.ToString());
-        Assert.Contains("custos admin users ls: this endpoint requires the admin role", forbidden.Stderr, StringComparison.Ordinal);
+        Assert.Contains("custos admin users ls: users.read is not allowed", forbidden.Stderr, StringComparison.Ordinal);
 
         // Sessions: the administrator revokes alice's; her next command says so.
         var sessions = Ok(await admin.RunAsync("", ["admin", "sessions", "ls", "--user", "alice", "-o", "json"])).Json.GetProperty("sessions");

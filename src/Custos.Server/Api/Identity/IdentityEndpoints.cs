@@ -1,4 +1,5 @@
 using Custos.Core.Identity;
+using Custos.Core.Policy;
 using Custos.Server.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,8 +9,8 @@ namespace Custos.Server.Api.Identity;
 
 /// <summary>
 /// The identity API. Who may call what is endpoint metadata read by <see cref="ApiAuthentication"/>: anonymous
-/// endpoints are listed in docs/authentication.md; every other /v1/ endpoint needs a session, and administrator-only
-/// is the default when an endpoint says nothing.
+/// endpoints are listed in docs/authentication.md; every other /v1/ endpoint needs a session, and administrative ones
+/// name the admin action the policy engine must allow (<c>users.read</c>, <c>users.write</c>, <c>sessions.revoke</c>, …).
 /// </summary>
 public static class IdentityEndpoints
 {
@@ -47,7 +48,7 @@ public static class IdentityEndpoints
         auth.MapGet("/sessions", (HttpContext http, IdentityService identity, CancellationToken ct) => identity.ListSessionsAsync(http.Principal(), null, false, ct))
             .RequireSession().WithName("ListOwnSessions").Produces<SessionListResponse>().WithSummary("The caller's active sessions.");
         auth.MapDelete("/sessions/{id}", (string id, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.RevokeSessionAsync(http.Principal(), id, Info(http, identity), ct))
+            identity.RevokeSessionAsync(http.Principal(), id, anyUser: false, Info(http, identity), ct))
             .RequireSession().WithName("RevokeOwnSession").Produces(204).ProducesProblem(404).WithSummary("Revoke one of the caller's sessions.");
 
         app.MapPost("/v1/invitations/accept", (HttpContext http, IdentityService identity, CancellationToken ct) =>
@@ -55,47 +56,47 @@ public static class IdentityEndpoints
             .AllowAnonymousCaller().WithTags("auth").WithName("AcceptInvitation").Accepts<AcceptInvitationRequest>("application/json").Produces<EnrollmentResponse>()
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).WithSummary("Redeem an invitation: set a password and/or enrol MFA.");
 
-        var users = app.MapGroup("/v1/users").WithTags("users").RequireAdmin();
+        var users = app.MapGroup("/v1/users").WithTags("users");
         users.MapGet("", (string? kind, IdentityService identity, CancellationToken ct) => identity.ListUsersAsync(kind, ct))
-            .WithName("ListUsers").Produces<UserListResponse>().WithSummary("Users, bots and agents.");
+            .RequireAction(PolicyActions.UsersRead).WithName("ListUsers").Produces<UserListResponse>().WithSummary("Users, bots and agents.");
         users.MapPost("", (HttpContext http, IdentityService identity, CancellationToken ct) =>
             WithBody<CreateUserRequest>(http, identity, (r, info) => identity.CreateUserAsync(http.Principal(), r, info, ct), ct))
-            .WithName("CreateUser").Accepts<CreateUserRequest>("application/json").Produces<CreateUserResponse>(201).ProducesProblem(400).ProducesProblem(409)
+            .RequireAction(PolicyActions.UsersWrite).WithName("CreateUser").Accepts<CreateUserRequest>("application/json").Produces<CreateUserResponse>(201).ProducesProblem(400).ProducesProblem(409)
             .WithSummary("Create a user; returns a one-time invitation.");
         users.MapGet("/{name}", (string name, IdentityService identity, CancellationToken ct) => identity.GetUserAsync(name, ct))
-            .WithName("GetUser").Produces<UserDto>().ProducesProblem(404);
+            .RequireAction(PolicyActions.UsersRead).WithName("GetUser").Produces<UserDto>().ProducesProblem(404);
         users.MapPatch("/{name}", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
             WithBody<UpdateUserRequest>(http, identity, (r, info) => identity.UpdateUserAsync(http.Principal(), name, r, info, ct), ct))
-            .WithName("UpdateUser").Accepts<UpdateUserRequest>("application/json").Produces<UserDto>().ProducesProblem(409)
+            .RequireAction(PolicyActions.UsersWrite).WithName("UpdateUser").Accepts<UpdateUserRequest>("application/json").Produces<UserDto>().ProducesProblem(409)
             .WithSummary("Change display name, e-mail, roles (needs a recent MFA check) or traits.");
         users.MapDelete("/{name}", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.DeleteUserAsync(http.Principal(), name, Info(http, identity), ct)).WithName("DeleteUser").Produces(204).ProducesProblem(409);
+            identity.DeleteUserAsync(http.Principal(), name, Info(http, identity), ct)).RequireAction(PolicyActions.UsersWrite).WithName("DeleteUser").Produces(204).ProducesProblem(409);
         users.MapPost("/{name}/suspend", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.SetStatusAsync(http.Principal(), name, IdentityStatus.Suspended, Info(http, identity), ct)).WithName("SuspendUser").Produces<UserDto>();
+            identity.SetStatusAsync(http.Principal(), name, IdentityStatus.Suspended, Info(http, identity), ct)).RequireAction(PolicyActions.UsersWrite).WithName("SuspendUser").Produces<UserDto>();
         users.MapPost("/{name}/resume", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.SetStatusAsync(http.Principal(), name, IdentityStatus.Active, Info(http, identity), ct)).WithName("ResumeUser").Produces<UserDto>();
+            identity.SetStatusAsync(http.Principal(), name, IdentityStatus.Active, Info(http, identity), ct)).RequireAction(PolicyActions.UsersWrite).WithName("ResumeUser").Produces<UserDto>();
         users.MapPost("/{name}/disable", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.SetStatusAsync(http.Principal(), name, IdentityStatus.Disabled, Info(http, identity), ct)).WithName("DisableUser").Produces<UserDto>();
+            identity.SetStatusAsync(http.Principal(), name, IdentityStatus.Disabled, Info(http, identity), ct)).RequireAction(PolicyActions.UsersWrite).WithName("DisableUser").Produces<UserDto>();
         users.MapPost("/{name}/reset-mfa", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.ResetAsync(http.Principal(), name, InvitationPurpose.MfaReset, Info(http, identity), ct)).WithName("ResetUserMfa").Produces<InvitationDto>();
+            identity.ResetAsync(http.Principal(), name, InvitationPurpose.MfaReset, Info(http, identity), ct)).RequireAction(PolicyActions.UsersWrite).WithName("ResetUserMfa").Produces<InvitationDto>();
         users.MapPost("/{name}/reset-password", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.ResetAsync(http.Principal(), name, InvitationPurpose.PasswordReset, Info(http, identity), ct)).WithName("ResetUserPassword").Produces<InvitationDto>();
+            identity.ResetAsync(http.Principal(), name, InvitationPurpose.PasswordReset, Info(http, identity), ct)).RequireAction(PolicyActions.UsersWrite).WithName("ResetUserPassword").Produces<InvitationDto>();
         users.MapPost("/{name}/unlock", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.UnlockAsync(http.Principal(), name, Info(http, identity), ct)).WithName("UnlockUser").Produces(204);
+            identity.UnlockAsync(http.Principal(), name, Info(http, identity), ct)).RequireAction(PolicyActions.UsersWrite).WithName("UnlockUser").Produces(204);
 
-        var sessions = app.MapGroup("/v1/sessions").WithTags("sessions").RequireAdmin();
+        var sessions = app.MapGroup("/v1/sessions").WithTags("sessions");
         sessions.MapGet("", (string? user, HttpContext http, IdentityService identity, CancellationToken ct) => identity.ListSessionsAsync(http.Principal(), user, true, ct))
-            .WithName("ListSessions").Produces<SessionListResponse>();
+            .RequireAction(PolicyActions.SessionsRead).WithName("ListSessions").Produces<SessionListResponse>();
         sessions.MapDelete("/{id}", (string id, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.RevokeSessionAsync(http.Principal(), id, Info(http, identity), ct)).WithName("RevokeSession").Produces(204).ProducesProblem(404);
+            identity.RevokeSessionAsync(http.Principal(), id, anyUser: true, Info(http, identity), ct)).RequireAction(PolicyActions.SessionsRevoke).WithName("RevokeSession").Produces(204).ProducesProblem(404);
 
         var bots = app.MapGroup("/v1/bots").WithTags("bots");
         bots.MapPost("", (HttpContext http, IdentityService identity, CancellationToken ct) =>
             WithBody<CreateBotRequest>(http, identity, (r, info) => identity.CreateBotAsync(http.Principal(), r, info, ct), ct))
-            .RequireAdmin().WithName("CreateBot").Accepts<CreateBotRequest>("application/json").Produces<CreateBotResponse>(201).ProducesProblem(409)
+            .RequireAction(PolicyActions.UsersWrite).WithName("CreateBot").Accepts<CreateBotRequest>("application/json").Produces<CreateBotResponse>(201).ProducesProblem(409)
             .WithSummary("Create a bot or agent; returns a one-time join token.");
         bots.MapPost("/{name}/join-token", (string name, HttpContext http, IdentityService identity, CancellationToken ct) =>
-            identity.NewJoinTokenAsync(http.Principal(), name, Info(http, identity), ct)).RequireAdmin().WithName("NewBotJoinToken").Produces<InvitationDto>();
+            identity.NewJoinTokenAsync(http.Principal(), name, Info(http, identity), ct)).RequireAction(PolicyActions.UsersWrite).WithName("NewBotJoinToken").Produces<InvitationDto>();
         bots.MapPost("/join", (HttpContext http, IdentityService identity, CancellationToken ct) =>
             WithBody<BotJoinRequest>(http, identity, (r, info) => identity.JoinBotAsync(r, info, ct), ct))
             .AllowAnonymousCaller().WithName("JoinBot").Accepts<BotJoinRequest>("application/json").Produces<BotCredentialResponse>().ProducesProblem(401)
