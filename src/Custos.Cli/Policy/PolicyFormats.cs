@@ -89,8 +89,8 @@ public static class PolicyFormats
             ("user", answer.User),
             ("standing roles", Formats.List(answer.StandingRoles)),
             ("requestable roles", Formats.List(answer.RequestableRoles)),
-            ("admin actions", Formats.List(answer.StandingAdminActions)),
-            ("by request", Formats.List(answer.RequestableAdminActions)),
+            ("admin actions now", Formats.List(answer.StandingAdminActions)),
+            ("admin actions by request", Formats.List(answer.RequestableAdminActions)),
         ]);
         output.WriteLine();
         if (answer.Resources.Count == 0) output.WriteLine("No resource is reachable, now or by request.");

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Custos.Cli.Client;
 using Custos.Cli.Identity;
 using Custos.Server.Api.Policy;
@@ -112,18 +111,19 @@ public static class ResourceCommands
         connection.AddTo(command);
         CommandContext.Bind(command, "custos admin resources ls", async (context, cancellationToken) =>
         {
-            var wantedKind = context.Get(kind);
-            var wantedLabels = ResourceLabels.Parse(context.Get(labels));
+            var query = new List<string>();
+            if (context.Get(kind) is { } k) query.Add("kind=" + Uri.EscapeDataString(k));
+            foreach (var (key, value) in ResourceLabels.Parse(context.Get(labels))) query.Add("label=" + Uri.EscapeDataString(key + "=" + value));
+            var path = query.Count == 0 ? "v1/resources" : "v1/resources?" + string.Join("&", query);
             using var client = context.OpenSession(connection);
-            var (list, json) = await client.SendForJsonAsync<ResourceListResponse>(HttpMethod.Get, "v1/resources", null, cancellationToken);
-            bool Selected(ResourceDto r) => (wantedKind is null || r.Kind == wantedKind) && ResourceLabels.Matches(r.Labels, wantedLabels);
+            var (list, json) = await client.SendForJsonAsync<ResourceListResponse>(HttpMethod.Get, path, null, cancellationToken);
             if (context.Get(output) == CommonOptions.Json)
             {
-                context.PrintJson(wantedKind is null && wantedLabels.Count == 0 ? json : Filter(json, list.Resources.Where(Selected)));
+                context.PrintJson(json);
                 return ExitCodes.Success;
             }
             Formats.WriteTable(context.Out, ["NAME", "KIND", "ADDRESS", "LABELS", "REVISION"],
-                list.Resources.Where(Selected).OrderBy(r => r.Name, StringComparer.Ordinal)
+                list.Resources.OrderBy(r => r.Name, StringComparer.Ordinal)
                     .Select(r => (IReadOnlyList<string>)[r.Name, r.Kind, Where(r), ResourceLabels.Format(r.Labels), r.Revision.ToString(CultureInfo.InvariantCulture)]).ToList());
             return ExitCodes.Success;
         });
@@ -236,24 +236,6 @@ public static class ResourceCommands
 
     /// <summary>The address, or the URL of an app.</summary>
     private static string Where(ResourceDto resource) => resource.Address ?? resource.Url ?? "-";
-
-    /// <summary>The list as received, keeping only the selected resources (and every member this client does not know).</summary>
-    private static string Filter(string json, IEnumerable<ResourceDto> selected)
-    {
-        var names = selected.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-        var root = JsonNode.Parse(json)!.AsObject();
-        var kept = new JsonArray();
-        foreach (var item in root["resources"]!.AsArray().ToList())
-        {
-            if (item?["name"]?.GetValue<string>() is { } name && names.Contains(name))
-            {
-                item.Parent!.AsArray().Remove(item);
-                kept.Add(item);
-            }
-        }
-        root["resources"] = kept;
-        return root.ToJsonString();
-    }
 
     public static string ResourcePath(string name) => "v1/resources/" + Uri.EscapeDataString(name);
 }

@@ -35,10 +35,6 @@ public static class ResourceLabels
         return labels;
     }
 
-    /// <summary>Whether <paramref name="labels"/> has every one of <paramref name="wanted"/> with the same value.</summary>
-    public static bool Matches(IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> wanted) =>
-        wanted.All(w => labels.TryGetValue(w.Key, out var value) && string.Equals(value, w.Value, StringComparison.Ordinal));
-
     /// <summary>"env=prod, team=payments" (keys sorted), or "-".</summary>
     public static string Format(IReadOnlyDictionary<string, string>? labels) =>
         labels is null || labels.Count == 0

@@ -76,8 +76,7 @@ public static class RoleCommands
             catch (ApiException e) when (e.Problem.Is(StaleRevision))
             {
                 throw new CliException(ExitCodes.Failure,
-                    $"{e.Message}\n  role {name} changed since revision {from.ToString(CultureInfo.InvariantCulture)}: " +
-                    $"run custos admin roles get {name}, apply your change to that version, and update again", e);
+                    $"{e.Message} (your change starts from revision {from.ToString(CultureInfo.InvariantCulture)}; custos admin roles get {name} prints the current one)", e);
             }
             await ReportAsync(context, answer, "updated");
             return ExitCodes.Success;

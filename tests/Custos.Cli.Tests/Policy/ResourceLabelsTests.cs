@@ -40,17 +40,6 @@ public sealed class ResourceLabelsTests
     }
 
     [Fact]
-    public void A_filter_matches_when_every_wanted_label_has_the_same_value()
-    {
-        var labels = new Dictionary<string, string> { ["env"] = "prod", ["team"] = "payments" };
-        Assert.True(ResourceLabels.Matches(labels, new Dictionary<string, string>()));
-        Assert.True(ResourceLabels.Matches(labels, new Dictionary<string, string> { ["env"] = "prod" }));
-        Assert.True(ResourceLabels.Matches(labels, new Dictionary<string, string> { ["env"] = "prod", ["team"] = "payments" }));
-        Assert.False(ResourceLabels.Matches(labels, new Dictionary<string, string> { ["env"] = "Prod" }));
-        Assert.False(ResourceLabels.Matches(labels, new Dictionary<string, string> { ["env"] = "prod", ["region"] = "eu" }));
-    }
-
-    [Fact]
     public void Labels_print_sorted_by_key()
     {
         Assert.Equal("env=prod, team=payments", ResourceLabels.Format(new Dictionary<string, string> { ["team"] = "payments", ["env"] = "prod" }));
