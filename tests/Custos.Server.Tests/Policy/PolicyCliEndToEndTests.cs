@@ -147,7 +147,8 @@ public sealed class PolicyCliEndToEndTests(PolicyCliInstallation installation) :
         // The old file starts from revision 1: refused, nothing stored, and the message says what to do.
         var stale = Fails(await Admin.RunAsync("admin", "roles", "update", "-f", revision1), 1);
         Assert.StartsWith("custos admin roles update: ", stale.Stderr, StringComparison.Ordinal);
-        Assert.Contains("role oncall changed since revision 1: run custos admin roles get oncall", stale.Stderr, StringComparison.Ordinal);
+        Assert.Contains("changed since revision 1", stale.Stderr, StringComparison.Ordinal);
+        Assert.Contains("custos admin roles get oncall prints the current one", stale.Stderr, StringComparison.Ordinal);
         var staleFlag = Fails(await Admin.RunAsync(OnCallRole("third"), ["admin", "roles", "update", "-f", "-", "--revision", "1"]), 1);
         Assert.Contains("changed since revision 1", staleFlag.Stderr, StringComparison.Ordinal);
         Assert.Equal(got2, Ok(await Admin.RunAsync("admin", "roles", "get", "oncall")).Stdout);
@@ -177,7 +178,7 @@ public sealed class PolicyCliEndToEndTests(PolicyCliInstallation installation) :
             """;
         var create = Ok(await Admin.RunAsync(dryRole, ["admin", "roles", "create", "-f", "-", "--dry-run"]));
         Assert.Contains("Dry run: the role would be created; nothing was stored.", create.Stdout, StringComparison.Ordinal);
-        Assert.Contains("+description: \"Only a dry run\"", create.Stdout, StringComparison.Ordinal);
+        Assert.Contains("+ description: \"Only a dry run\"", create.Stdout, StringComparison.Ordinal);
         Assert.Contains("custos admin roles create: warning POL001", create.Stderr, StringComparison.Ordinal);
         Fails(await Admin.RunAsync("admin", "roles", "get", "dry"), 1);
         Assert.DoesNotContain(Ok(await Admin.RunAsync("admin", "roles", "ls", "-o", "json")).Json.GetProperty("roles").EnumerateArray(),
@@ -186,8 +187,8 @@ public sealed class PolicyCliEndToEndTests(PolicyCliInstallation installation) :
         Ok(await Admin.RunAsync(OnCallRole("kept", name: "dry-kept"), ["admin", "roles", "create", "-f", "-"]));
         var update = Ok(await Admin.RunAsync(OnCallRole("changed", name: "dry-kept"), ["admin", "roles", "update", "-f", "-", "--revision", "1", "--dry-run"]));
         Assert.Contains("Dry run: the role would be updated; nothing was stored.", update.Stdout, StringComparison.Ordinal);
-        Assert.Matches(@"(?m)^-description: .*kept", update.Stdout);
-        Assert.Matches(@"(?m)^\+description: .*changed", update.Stdout);
+        Assert.Matches(@"(?m)^- description: .*kept", update.Stdout);
+        Assert.Matches(@"(?m)^\+ description: .*changed", update.Stdout);
         var stored = Ok(await Admin.RunAsync("admin", "roles", "get", "dry-kept")).Stdout;
         Assert.Contains("revision: 1\n", stored, StringComparison.Ordinal);
         Assert.Contains("kept", stored, StringComparison.Ordinal);
