@@ -86,6 +86,7 @@ public sealed class PolicyCliEndToEndTests(PolicyCliInstallation installation) :
         Assert.Contains($"Imported {exportFile}: 0 created, 0 updated, {count} unchanged.", second.Stdout, StringComparison.Ordinal);
         var after = Ok(await Admin.RunAsync("admin", "resources", "ls", "--label", "suite=io", "-o", "json")).Json.GetProperty("resources");
         Assert.Equal(Content(before), Content(after));
+        Assert.Equal(exportText, Ok(await Admin.RunAsync("admin", "resources", "export")).Stdout);
 
         // An edited export updates what changed (from standard input too).
         var edited = exportText.Replace("10.8.0.1:2222", "10.8.0.2:2222", StringComparison.Ordinal);
@@ -95,6 +96,37 @@ public sealed class PolicyCliEndToEndTests(PolicyCliInstallation installation) :
 
         var missing = Fails(await Admin.RunAsync("admin", "resources", "import", installation.File("no-such.yaml")), 3);
         Assert.Contains("no-such.yaml: no such file", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Importing_a_written_inventory_twice_creates_then_reports_everything_unchanged()
+    {
+        var file = await WriteAsync("inventory.yaml", """
+            kind: resources
+            resources:
+              - name: inv-web
+                kind: ssh_node
+                address: 10.6.0.1
+                labels: { suite: inventory, env: staging }
+              - name: inv-pg
+                kind: database
+                address: 10.6.0.2:6432
+                databases: [reports]
+                labels: { suite: inventory }
+            """);
+        Assert.Contains($"Imported {file}: 2 created, 0 updated, 0 unchanged.", Ok(await Admin.RunAsync("admin", "resources", "import", file)).Stdout, StringComparison.Ordinal);
+        Assert.Contains($"Imported {file}: 0 created, 0 updated, 2 unchanged.", Ok(await Admin.RunAsync("admin", "resources", "import", file)).Stdout, StringComparison.Ordinal);
+        var listed = Ok(await Admin.RunAsync("admin", "resources", "ls", "--label", "suite=inventory")).Stdout;
+        Assert.Matches(@"(?m)^inv-pg\s+database\s+10.6.0.2:6432\s+suite=inventory\s+1$", listed);
+        Assert.Matches(@"(?m)^inv-web\s+ssh_node\s+10.6.0.1:22\s+env=staging, suite=inventory\s+1$", listed);
+
+        // A bad entry is refused with its path and line, and nothing of the file is stored.
+        var bad = Fails(await Admin.RunAsync("kind: resources\nresources:\n  - name: inv-new\n    kind: ssh_node\n    address: 10.6.0.3\n  - name: inv-bad\n    kind: vm\n",
+            ["admin", "resources", "import", "-"]), 1);
+        Assert.StartsWith("custos admin resources import: ", bad.Stderr, StringComparison.Ordinal);
+        Assert.Contains("resources[1].kind", bad.Stderr, StringComparison.Ordinal);
+        Assert.Contains("line 7", bad.Stderr, StringComparison.Ordinal);
+        Fails(await Admin.RunAsync("admin", "resources", "show", "inv-new"), 1);
     }
 
     [Fact]
@@ -280,6 +312,11 @@ public sealed class PolicyCliEndToEndTests(PolicyCliInstallation installation) :
         var adminAction = await Admin.RunAsync("access", "check", "alice", "users.write", "-");
         Assert.True(adminAction.ExitCode == 1, adminAction.ToString());
         Assert.Matches(@"(?m)^resource:\s+-$", adminAction.Stdout);
+        var administrator = await Admin.RunAsync("access", "check", "admin", "users.write", "-");
+        Assert.True(administrator.ExitCode == 0, administrator.ToString());
+        Assert.Matches(@"(?m)^rules:\s+admin/allow$", administrator.Stdout);
+        var unknownRole = Fails(await Admin.RunAsync("admin", "users", "set-roles", "alice", "ac-developer,no-such-role"), 1);
+        Assert.Contains("unknown role \"no-such-role\"", unknownRole.Stderr, StringComparison.Ordinal);
 
         // Usage errors: exit 2, never 1 (which means "denied").
         Fails(await Admin.RunAsync("access", "check", "alice", "ssh.session"), 2);
@@ -290,6 +327,7 @@ public sealed class PolicyCliEndToEndTests(PolicyCliInstallation installation) :
         var whoCan = Ok(await Admin.RunAsync("access", "who-can", "ssh.session", "ac-web-dev")).Stdout;
         Assert.Matches(@"(?m)^ac-developer\s+standing\s+ac-developer/allow\s+", whoCan);
         Assert.Matches(@"(?m)^alice\s+user\s+standing\s+.*ac-developer", whoCan);
+        Assert.Matches(@"(?m)^admin\s+user\s+standing\s+admin\s", Ok(await Admin.RunAsync("access", "who-can", "users.write", "-")).Stdout);
         var whoCanJson = Ok(await Admin.RunAsync("access", "who-can", "db.connect", "ac-pg-prod", "-o", "json")).Json;
         Assert.Contains(whoCanJson.GetProperty("roles").EnumerateArray(), r => r.GetProperty("role").GetString() == "ac-dba" && r.GetProperty("mode").GetString() == "request");
         Assert.Contains(whoCanJson.GetProperty("subjects").EnumerateArray(), s => s.GetProperty("name").GetString() == "alice" && s.GetProperty("mode").GetString() == "request");
