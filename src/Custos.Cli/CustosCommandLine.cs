@@ -2,6 +2,7 @@ using System.CommandLine;
 using Custos.Cli.Admin;
 using Custos.Cli.Audit;
 using Custos.Cli.Identity;
+using Custos.Cli.Policy;
 using Custos.Cli.Serve;
 
 namespace Custos.Cli;
@@ -18,6 +19,8 @@ public static class CustosCommandLine
         SessionCommands.Passwd(),
         SessionCommands.Mfa(),
         EnrollmentCommands.Invite(),
+        ReachableCommand.Create(),
+        AccessCommands.Create(),
         BotCommands.Create(),
         AuditCommands.Create(),
         AdminCommands.Create(),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Custos.Cli.Identity;
+using Custos.Cli.Policy;
 using Custos.Core.Audit;
 using Custos.Server.Hosting;
 using Custos.Storage;
@@ -21,6 +22,9 @@ public static class AdminCommands
         UserAdminCommands.Create(),
         SessionAdminCommands.Create(),
         BotAdminCommands.Create(),
+        ResourceCommands.Create(),
+        RoleCommands.Create(),
+        RoleMappingCommands.Create(),
     };
 
     private static Command BootstrapTokenCommand()

@@ -57,11 +57,21 @@ public sealed class ApiClient : IDisposable
     /// <summary>Sends and returns the answer both deserialised and as the JSON text received (for <c>-o json</c>).</summary>
     public async Task<(T Value, string Json)> SendForJsonAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
-        var json = await SendCoreAsync(method, path, body, cancellationToken);
+        var (value, json, _) = await SendForStatusAsync<T>(method, path, body, cancellationToken);
+        return (value, json);
+    }
+
+    /// <summary>
+    /// Sends and returns the answer deserialised, as the JSON text received, and its success status (for endpoints
+    /// whose 200 and 201 mean different things, such as "existed already" and "added").
+    /// </summary>
+    public async Task<(T Value, string Json, HttpStatusCode Status)> SendForStatusAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        var (json, status) = await SendCoreAsync(method, path, body, cancellationToken);
         try
         {
             var value = JsonSerializer.Deserialize<T>(json, ApiJson.Options);
-            return value is null ? throw new JsonException("the body is null") : (value, json);
+            return value is null ? throw new JsonException("the body is null") : (value, json, status);
         }
         catch (JsonException e)
         {
@@ -73,7 +83,7 @@ public sealed class ApiClient : IDisposable
     public async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken) =>
         await SendCoreAsync(method, path, body, cancellationToken);
 
-    private async Task<string> SendCoreAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    private async Task<(string Text, HttpStatusCode Status)> SendCoreAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         var payload = body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), ApiJson.Options);
         var steppedUp = false;
@@ -88,7 +98,7 @@ public sealed class ApiClient : IDisposable
             if (Token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
             using var response = await SendOnceAsync(request, cancellationToken);
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (response.IsSuccessStatusCode) return text;
+            if (response.IsSuccessStatusCode) return (text, response.StatusCode);
             var problem = ApiProblem.Parse((int)response.StatusCode, text, RetryAfter(response));
             if (!steppedUp && problem.Status == (int)HttpStatusCode.Forbidden && problem.Is(ApiProblem.MfaStepUpRequired) && StepUp is not null)
             {

@@ -84,13 +84,13 @@ public static partial class CommonOptions
     }
 
     /// <summary>A user, bot or role name as the API accepts them (checked again by the server).</summary>
-    public static Argument<string> Name(string description)
+    public static Argument<string> Name(string description, string argumentName = "NAME")
     {
-        var argument = new Argument<string>("NAME") { Description = description };
+        var argument = new Argument<string>(argumentName) { Description = description };
         argument.Validators.Add(result =>
         {
             var text = result.GetValueOrDefault<string>();
-            if (text is not null && !NamePattern().IsMatch(text)) result.AddError($"NAME: \"{text}\" is not a valid name (no spaces, '/', '\\', '?', '#' or '%')");
+            if (text is not null && !NamePattern().IsMatch(text)) result.AddError($"{argumentName}: \"{text}\" is not a valid name (no spaces, '/', '\\', '?', '#' or '%')");
         });
         return argument;
     }

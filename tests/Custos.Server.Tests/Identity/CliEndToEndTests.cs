@@ -1,11 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using Custos.Core.Identity;
 using Custos.Server.Tests.Fixtures;
 using Custos.Testing;
-using Base32Encoding = OtpNet.Base32Encoding;
 
 namespace Custos.Server.Tests.Identity;
 
@@ -14,7 +11,7 @@ namespace Custos.Server.Tests.Identity;
 /// secret goes in through standard input or a file, each person has their own $CUSTOS_HOME, and TOTP codes come from
 /// the enrolment the command printed, on the real clock (each secret is used for one login, so no code is replayed).
 /// </summary>
-public sealed partial class CliEndToEndTests : IDisposable
+public sealed class CliEndToEndTests : IDisposable
 {
     private const string AdminPassword = "first operator passphrase 4 custos";
     private const string NewAdminPassword = "recovered operator passphrase 7 custos";
@@ -32,7 +29,7 @@ public sealed partial class CliEndToEndTests : IDisposable
         var dataDir = _root.Combine("data");
         await using var server = await ServerProcess.StartReadyAsync(dataDir);
         string[] connect = ["--server", server.BaseUrl, "--ca-file", server.CertificateFile];
-        var admin = new Home(_root.Combine("admin-home"));
+        var admin = new CliHome(_root.Combine("admin-home"));
 
         // The first administrator, with the token custos serve wrote; a second bootstrap is refused.
         var tokenFile = Path.Combine(dataDir, "bootstrap.token");
@@ -42,7 +39,7 @@ public sealed partial class CliEndToEndTests : IDisposable
         var bootstrap = Ok(await admin.RunAsync(AdminPassword + "\n", bootstrapArgs));
         Assert.Contains("Created the administrator admin", bootstrap.Stdout, StringComparison.Ordinal);
         Assert.Contains("otpauth://totp/", bootstrap.Stdout, StringComparison.Ordinal);
-        var adminEnrolment = Enrolment.Parse(bootstrap.Stdout);
+        var adminEnrolment = TotpEnrolment.Parse(bootstrap.Stdout);
         Assert.NotEmpty(adminEnrolment.RecoveryCodes);
         Assert.DoesNotContain(AdminPassword, bootstrap.Output, StringComparison.Ordinal);
 
@@ -81,10 +78,10 @@ public sealed partial class CliEndToEndTests : IDisposable
         Assert.Equal(OwnerOnlyFile, File.GetUnixFileMode(invitationFile));
         Assert.DoesNotContain(File.ReadAllText(invitationFile).Trim(), added.Output, StringComparison.Ordinal);
 
-        var alice = new Home(_root.Combine("alice-home"));
+        var alice = new CliHome(_root.Combine("alice-home"));
         var accepted = Ok(await alice.RunAsync(AlicePassword + "\n", ["invite", "accept", .. connect, "--token-file", invitationFile, "--password-stdin"]));
         Assert.Contains("Invitation accepted for alice", accepted.Stdout, StringComparison.Ordinal);
-        var aliceEnrolment = Enrolment.Parse(accepted.Stdout);
+        var aliceEnrolment = TotpEnrolment.Parse(accepted.Stdout);
         Ok(await alice.RunAsync(AlicePassword + "\n", ["login", .. connect, "--user", "alice", "--password-stdin", "--otp", aliceEnrolment.CodeNow()]));
 
         var users = Ok(await admin.RunAsync("", ["admin", "users", "ls", "-o", "json"])).Json.GetProperty("users").EnumerateArray().ToList();
@@ -109,7 +106,7 @@ public sealed partial class CliEndToEndTests : IDisposable
         // A bot joins with its one-time token and renews into generation 2; every file is owner-only.
         var joinFile = _root.Combine("ci.join");
         Ok(await admin.RunAsync("", ["admin", "bots", "add", "ci", "--roles", "user", "--out", joinFile]));
-        var botHome = new Home(_root.Combine("bot-home"));
+        var botHome = new CliHome(_root.Combine("bot-home"));
         var botDir = _root.Combine("ci-credentials");
         var joined = Ok(await botHome.RunAsync("", ["bot", "join", .. connect, "--token-file", joinFile, "--out", botDir]));
         Assert.Contains("generation 1", joined.Stdout, StringComparison.Ordinal);
@@ -154,7 +151,7 @@ public sealed partial class CliEndToEndTests : IDisposable
         Assert.Equal(recoveryToken, File.ReadAllText(recoveryFile).Trim());
 
         var recoveryAccepted = Ok(await admin.RunAsync(NewAdminPassword + "\n", ["invite", "accept", .. connect, "--token-file", recoveryFile, "--password-stdin"]));
-        var newEnrolment = Enrolment.Parse(recoveryAccepted.Stdout);
+        var newEnrolment = TotpEnrolment.Parse(recoveryAccepted.Stdout);
         Assert.NotEqual(adminEnrolment.Secret, newEnrolment.Secret);
         var endedByRecovery = await admin.RunAsync("", ["status"]);
         Assert.True(endedByRecovery.ExitCode == 1, endedByRecovery.ToString());
@@ -180,14 +177,14 @@ public sealed partial class CliEndToEndTests : IDisposable
     {
         var dataDir = _root.Combine("data");
         await using var server = await ServerProcess.StartReadyAsync(dataDir);
-        var admin = new Home(_root.Combine("admin-home"));
+        var admin = new CliHome(_root.Combine("admin-home"));
         var bootstrap = Ok(await admin.RunAsync(AdminPassword + "\n",
             ["admin", "bootstrap", "--server", server.BaseUrl, "--ca-file", server.CertificateFile, "--token-file", Path.Combine(dataDir, "bootstrap.token"), "--user", "admin", "--password-stdin"]));
-        var enrolment = Enrolment.Parse(bootstrap.Stdout);
+        var enrolment = TotpEnrolment.Parse(bootstrap.Stdout);
         using var certificate = X509CertificateLoader.LoadCertificateFromFile(server.CertificateFile);
         var fingerprint = "SHA256:" + Convert.ToBase64String(SHA256.HashData(certificate.RawData)).TrimEnd('=');
 
-        var laptop = new Home(_root.Combine("laptop-home"));
+        var laptop = new CliHome(_root.Combine("laptop-home"));
         var refused = await laptop.RunAsync(AdminPassword + "\n", ["login", "--server", server.BaseUrl, "--user", "admin", "--password-stdin", "--otp", "000000"]);
         Assert.True(refused.ExitCode == 1, refused.ToString());
         Assert.Contains($"custos login: cannot connect to {server.BaseUrl} securely", refused.Stderr, StringComparison.Ordinal);
@@ -206,38 +203,4 @@ public sealed partial class CliEndToEndTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         return result;
     }
-
-    /// <summary>One person's client state: <c>CUSTOS_HOME</c> (not created in advance: the CLI creates it 0700).</summary>
-    private sealed class Home(string root)
-    {
-        public string Root { get; } = root;
-
-        public string ProfileFile => Path.Combine(Root, "profile.json");
-
-        public string TokenFile => Path.Combine(Root, "token");
-
-        public string Token() => File.ReadAllText(TokenFile).Trim();
-
-        public Task<CliResult> RunAsync(string stdin, IEnumerable<string> args) =>
-            CustosCli.RunAsync(args, new Dictionary<string, string?> { ["CUSTOS_HOME"] = Root }, stdin);
-    }
-
-    /// <summary>The TOTP secret and recovery codes an enrolment printed.</summary>
-    private sealed record Enrolment(string Secret, IReadOnlyList<string> RecoveryCodes)
-    {
-        public static Enrolment Parse(string output)
-        {
-            var secret = SecretLine().Match(output);
-            Assert.True(secret.Success, "no TOTP secret in:\n" + output);
-            var codes = output[output.IndexOf("Recovery codes", StringComparison.Ordinal)..]
-                .Split('\n').Skip(1).TakeWhile(l => l.StartsWith("  ", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
-            return new Enrolment(secret.Groups[1].Value, codes);
-        }
-
-        /// <summary>The code for the current 30-second step (the server accepts one step either side).</summary>
-        public string CodeNow() => Totp.CodeAt(Base32Encoding.ToBytes(Secret), Totp.StepAt(DateTimeOffset.UtcNow));
-    }
-
-    [GeneratedRegex(@"(?m)^\s+secret:\s+([A-Z2-7]+)\s")]
-    private static partial Regex SecretLine();
 }
