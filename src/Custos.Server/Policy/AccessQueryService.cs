@@ -17,7 +17,7 @@ namespace Custos.Server.Policy;
 /// about themselves; asking about someone else, and who-can (which is about everyone), needs <c>audit.read</c>, and
 /// is audited as <c>access.query</c>.
 /// </summary>
-public sealed class AccessQueryService(PolicyService policy, IIdentityStore identities, CustosRuntime runtime, TimeProvider time)
+public sealed partial class AccessQueryService(PolicyService policy, IIdentityStore identities, CustosRuntime runtime, TimeProvider time)
 {
     public async Task<IResult> CheckAsync(CustosPrincipal caller, AccessCheckRequest request, RequestInfo info, CancellationToken cancellationToken)
     {
@@ -27,8 +27,9 @@ public sealed class AccessQueryService(PolicyService policy, IIdentityStore iden
         if (problem is not null) return problem;
 
         var at = time.GetUtcNow();
-        if (request.At is not null && !DateTimeOffset.TryParse(request.At, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out at))
-            return Problems.Validation("at", "expected an RFC 3339 time such as 2026-12-01T09:30:00Z");
+        if (request.At is not null && (!Rfc3339().IsMatch(request.At)
+            || !DateTimeOffset.TryParse(request.At, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out at)))
+            return Problems.Validation("at", "expected an RFC 3339 time with an offset, such as 2026-12-01T09:30:00Z or 2026-12-01T10:30:00+01:00");
         IPAddress? from = null;
         if (request.From is not null && !IPAddress.TryParse(request.From, out from))
             return Problems.Validation("from", "expected an IP address");
@@ -51,7 +52,8 @@ public sealed class AccessQueryService(PolicyService policy, IIdentityStore iden
     {
         if (action is null || !PolicyActions.IsKnown(action))
             return Problems.Validation("action", $"unknown action '{PolicyAdminService.Clip(action)}'; known actions: {string.Join(", ", PolicyActions.All)}");
-        if (PolicyActions.KindOf(action) is null || resource is "-" or "") resource = PolicyActions.KindOf(action) is null ? null : resource;
+        // "-" stands for "no resource" (admin actions); for a resource action it is as good as a missing one.
+        if (PolicyActions.KindOf(action) is null || resource is "-" or "") resource = null;
         var set = policy.Current;
         if (PolicyActions.KindOf(action) is { } kind)
         {
@@ -118,6 +120,9 @@ public sealed class AccessQueryService(PolicyService policy, IIdentityStore iden
 
     private static ConditionsDto ToDto(RuleConditions c) => new(c.Mfa.ToName(), [.. c.SourceNetworks.Select(n => n.ToString())],
         [.. c.TimeWindows.Select(w => $"{w.Days} {w.Hours} {w.Zone.Id}")]);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex Rfc3339();
 
     private static string Snake(string pascal) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(pascal);
 }

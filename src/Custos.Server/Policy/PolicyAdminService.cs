@@ -174,7 +174,7 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
             errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()));
 
     private static IResult InvalidYaml(IReadOnlyList<RoleValidationError> errors) =>
-        Problems.Validation(errors.Count == 1 ? errors[0].ToString() : $"{errors[0]} (and {errors.Count - 1} more)",
+        Problems.Validation(errors.Count == 1 ? "the document has a problem (see errors.yaml)" : $"the document has {errors.Count} problems (see errors.yaml)",
             new Dictionary<string, string[]> { ["yaml"] = [.. errors.Select(e => e.ToString())] });
 
     private static IResult Stale(string what, string name, long expected) =>

@@ -4,17 +4,22 @@ using DiffPlex.DiffBuilder.Model;
 
 namespace Custos.Server.Policy;
 
-/// <summary>A line diff of two canonical role documents, unified-diff style: <c>-</c> removed, <c>+</c> added, two spaces kept.</summary>
+/// <summary>
+/// A full line diff of two canonical role documents (they are short, so every line is shown): <c>- </c> removed,
+/// <c>+ </c> added, two spaces kept. Empty when the documents are equal.
+/// </summary>
 public static class RoleDiff
 {
     public static string Of(string before, string after)
     {
         if (before == after)
             return "";
-        var model = InlineDiffBuilder.Diff(before, after, ignoreWhiteSpace: false, ignoreCase: false);
+        // Canonical documents end with a newline; without trimming it the diff would end with an empty line.
+        var model = InlineDiffBuilder.Diff(before.TrimEnd('\n'), after.TrimEnd('\n'), ignoreWhiteSpace: false, ignoreCase: false);
         var text = new StringBuilder();
         foreach (var line in model.Lines)
         {
+            if (line.Type == ChangeType.Imaginary) continue;
             text.Append(line.Type switch
             {
                 ChangeType.Inserted => "+ ",

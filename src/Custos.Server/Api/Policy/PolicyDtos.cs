@@ -65,8 +65,9 @@ public sealed record RoleWriteRequest(string Yaml, long? Revision);
 public sealed record LintFindingDto(string Code, string Path, string Message, string Severity);
 
 /// <summary>
-/// The answer to a role write: the stored role (null on a dry run), the linter's findings, and a unified diff from the
-/// stored document to the new one (everything added for a create).
+/// The answer to a role write: the stored role (null on a dry run), the linter's findings, and a full line diff from
+/// the stored canonical document to the new one (<c>- </c> removed, <c>+ </c> added, two spaces kept; everything
+/// added for a create; empty when nothing changes).
 /// </summary>
 public sealed record RoleWriteResponse(bool DryRun, bool Changed, RoleDto? Role, IReadOnlyList<LintFindingDto> Findings, string Diff);
 
