@@ -63,10 +63,14 @@ internal readonly record struct ActionRules(CompiledRule[] Deny, CompiledRule[] 
 
 /// <summary>
 /// A subject resolved against a policy set: its roles (direct and mapped) split into standing and requestable, and
-/// the compiled rules per action. Cached per subject signature, so a decision does not look at other roles.
+/// the compiled rules per action, also as a <see cref="RuleProgram"/> for decisions. Cached per subject signature, so
+/// a decision does not look at other roles.
 /// </summary>
-internal sealed class ResolvedSubject
+internal sealed class ResolvedSubject(RuleProgram program)
 {
+    /// <summary>A field, not a property: the program's action ranges live inline, one cache line away from this object.</summary>
+    public readonly RuleProgram Program = program;
+
     public required string[] StandingRoles { get; init; }
 
     public required string[] RequestableRoles { get; init; }
