@@ -1,11 +1,13 @@
+using System.Runtime.CompilerServices;
 using Custos.Core.Policy.Compiled;
 
 namespace Custos.Core.Policy;
 
 /// <summary>
 /// Decisions. The common answers are made once and shared rather than built per call: "no role allows" per resource
-/// and action (on the resource index), "denied by" and "allowed by" a single rule (on the rule). Only answers that
-/// name the context (an unmet condition) or several rules are built per call.
+/// and action (on the resource index), "denied by" and "allowed by" a single rule (on the rule), "allowed by" several
+/// rules (on the resolved subject, the last such answer per action). Answers that name the context (an unmet
+/// condition) or a request are built per call.
 /// </summary>
 public sealed partial class PolicySet
 {
@@ -58,8 +60,9 @@ public sealed partial class PolicySet
                 return deny.Denied;
         }
 
-        CompiledRule? allowed = null;
-        List<CompiledRule>? alsoAllowed = null;
+        var allowed = new AllowedRules();
+        var allowedCount = 0;
+        List<CompiledRule>? manyAllowed = null;
         CompiledRule? unmetRule = null;
         UnmetCondition unmet = default;
         for (; i < end && steps[i].Section == RuleSection.Allow; i = steps[i].Next)
@@ -70,10 +73,11 @@ public sealed partial class PolicySet
             var failed = allow.UnmetTarget(kind, context) ?? allow.UnmetConditionOf(context);
             if (failed is null)
             {
-                if (allowed is null)
-                    allowed = allow;
+                if (allowedCount < AllowedRules.Length)
+                    allowed[allowedCount] = allow;
                 else
-                    (alsoAllowed ??= [allowed]).Add(allow);
+                    (manyAllowed ??= [.. allowed]).Add(allow);
+                allowedCount++;
             }
             else if (unmetRule is null)
             {
@@ -81,8 +85,10 @@ public sealed partial class PolicySet
                 unmet = failed.Value;
             }
         }
-        if (allowed is not null)
-            return alsoAllowed is null ? allowed.AllowedAlone : Allowed(alsoAllowed);
+        if (allowedCount == 1)
+            return allowed[0].AllowedAlone;
+        if (allowedCount > 1)
+            return manyAllowed is null ? resolved.AllowedTogether(actionId, allowed[..allowedCount]) : CompiledRule.AllowedTogether(manyAllowed);
 
         for (; i < end; i = steps[i].Next)
         {
@@ -99,12 +105,13 @@ public sealed partial class PolicySet
         return id >= 0 ? _index.NoRoleAllows(id, actionId) : NoRoleAllowsAdmin[actionId]!;
     }
 
-    private static Decision Allowed(List<CompiledRule> allowed)
+    /// <summary>The allow rules that allowed a request, on the stack while there are few (a list past that).</summary>
+    [InlineArray(Length)]
+    private struct AllowedRules
     {
-        var refs = new RuleRef[allowed.Count];
-        for (var i = 0; i < refs.Length; i++)
-            refs[i] = allowed[i].Ref;
-        return DecisionBuilder.Allowed(refs, DecisionBuilder.Merge(allowed.Select(r => r.Session), allowed.Select(r => r.Mfa)));
+        public const int Length = 8;
+
+        private CompiledRule _rule;
     }
 
     /// <summary>Roles a request could add that allow this (conditions apply when the grant is used, not now).</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Custos.Core.Identity;
 using Custos.Core.Policy.Compiled;
@@ -26,8 +25,10 @@ public sealed partial class PolicySet
     private readonly bool _signatureUsesName;
     private readonly bool _signatureUsesId;
     private readonly ILockChecker? _locks;
-    private readonly ConditionalWeakTable<PolicySubject, ResolvedSubject> _bySubject = new();
     private readonly ConcurrentDictionary<string, ResolvedSubject> _bySignature = new(StringComparer.Ordinal);
+
+    /// <summary>Marks the resolutions this set made (a small object, so a subject's memo never keeps a whole old set alive).</summary>
+    private readonly object _owner = new();
 
     private PolicySet(ResourceIndex index, Dictionary<string, CompiledRole> roles, RoleMapping[] mappings, ILockChecker? locks)
     {
@@ -105,19 +106,24 @@ public sealed partial class PolicySet
 
     public PolicyResource? FindResource(string name) => _index.TryGet(name, out var resource) ? resource.Resource : null;
 
-    /// <summary>The subject's compiled roles: by reference first, then by signature (roles, relevant traits).</summary>
-    private ResolvedSubject Resolve(PolicySubject subject)
+    /// <summary>
+    /// The subject's compiled roles: from the subject itself when this set resolved it last (one read, where a table
+    /// keyed by reference costs several cache misses), else by signature (roles, relevant traits).
+    /// </summary>
+    private ResolvedSubject Resolve(PolicySubject subject) =>
+        subject.LastResolved is { } last && ReferenceEquals(last.Owner, _owner) ? last : ResolveBySignature(subject);
+
+    /// <summary>Kept apart from <see cref="Resolve"/>: its lambda's closure would otherwise be allocated on every call.</summary>
+    private ResolvedSubject ResolveBySignature(PolicySubject subject)
     {
-        if (_bySubject.TryGetValue(subject, out var resolved))
-            return resolved;
         var signature = Signature(subject);
-        if (!_bySignature.TryGetValue(signature, out resolved))
+        if (!_bySignature.TryGetValue(signature, out var resolved))
         {
             if (_bySignature.Count >= MaxCachedSignatures)
                 _bySignature.Clear();
             resolved = _bySignature.GetOrAdd(signature, _ => Build(subject));
         }
-        _bySubject.AddOrUpdate(subject, resolved);
+        subject.LastResolved = resolved;
         return resolved;
     }
 
@@ -185,7 +191,7 @@ public sealed partial class PolicySet
             var rules = new ActionRules([.. deny.Where(r => r.HasAction(a))], [.. allow.Where(r => r.HasAction(a))], requestableForAction);
             byAction[id] = rules.Deny.Length + rules.Allow.Length + rules.Requestable.Length == 0 ? ActionRules.Empty : rules;
         }
-        return new ResolvedSubject(RuleProgram.Build(byAction))
+        return new ResolvedSubject(_owner, RuleProgram.Build(byAction))
         {
             StandingRoles = [.. standing.Select(r => r.Name)],
             RequestableRoles = [.. requestable.Select(r => r.Name)],

@@ -155,6 +155,10 @@ internal sealed class CompiledRule
     public Decision AllowedAlone => _allowed ?? Publish(ref _allowed,
         DecisionBuilder.Allowed(RefList, new Obligations(Session.MaxTtl, Mfa, Session.RecordingRequired, Session.Moderated, Session.IdleTimeout)));
 
+    /// <summary>The decision when several allow rules matched: their references, obligations merged.</summary>
+    public static Decision AllowedTogether(IReadOnlyList<CompiledRule> allowed) =>
+        DecisionBuilder.Allowed([.. allowed.Select(r => r.Ref)], DecisionBuilder.Merge(allowed.Select(r => r.Session), allowed.Select(r => r.Mfa)));
+
     private static Decision Publish(ref Decision? field, Decision made) => Interlocked.CompareExchange(ref field, made, null) ?? made;
 
     public RuleConditions Conditions => Source.Conditions;
