@@ -110,10 +110,13 @@ public sealed partial class PolicySet
     /// The subject's compiled roles: from the subject itself when this set resolved it last (one read, where a table
     /// keyed by reference costs several cache misses), else by signature (roles, relevant traits).
     /// </summary>
-    private ResolvedSubject Resolve(PolicySubject subject) =>
-        subject.LastResolved is { } last && ReferenceEquals(last.Owner, _owner) ? last : ResolveBySignature(subject);
+    private ResolvedSubject Resolve(PolicySubject subject) => Resolve(subject, subject.LastResolved);
 
-    /// <summary>Kept apart from <see cref="Resolve"/>: its lambda's closure would otherwise be allocated on every call.</summary>
+    /// <summary>As <see cref="Resolve(PolicySubject)"/>, with the subject's memo already read.</summary>
+    private ResolvedSubject Resolve(PolicySubject subject, ResolvedSubject? last) =>
+        last is not null && ReferenceEquals(last.Owner, _owner) ? last : ResolveBySignature(subject);
+
+    /// <summary>Kept apart from <see cref="Resolve(PolicySubject)"/>: its lambda's closure would otherwise be allocated on every call.</summary>
     private ResolvedSubject ResolveBySignature(PolicySubject subject)
     {
         var signature = Signature(subject);

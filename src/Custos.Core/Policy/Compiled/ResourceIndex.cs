@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Numerics;
 
 namespace Custos.Core.Policy.Compiled;
 
@@ -8,10 +7,8 @@ namespace Custos.Core.Policy.Compiled;
 /// value among that key's distinct values (-1 when the label is missing), so matching a label is an array read and a
 /// bit test rather than string hashing.
 /// </summary>
-internal sealed class CompiledResource(int id, PolicyResource resource, Dictionary<string, string> labels, int[] rows, int stride)
+internal sealed class CompiledResource(int id, PolicyResource resource, Dictionary<string, string> labels, int[] rows, int start, int count)
 {
-    private readonly int _start = id * stride + 1;
-
     public int Id { get; } = id;
 
     public PolicyResource Resource { get; } = resource;
@@ -20,7 +17,7 @@ internal sealed class CompiledResource(int id, PolicyResource resource, Dictiona
 
     public Dictionary<string, string> Labels { get; } = labels;
 
-    public ReadOnlySpan<int> Values => new(rows, _start, stride - 1);
+    public ReadOnlySpan<int> Values => new(rows, start, count);
 }
 
 /// <summary>
@@ -29,16 +26,15 @@ internal sealed class CompiledResource(int id, PolicyResource resource, Dictiona
 /// (wildcards and regular expressions run here, at compile time, never per decision). Immutable after construction
 /// except for two memos, which are safe to share: they only cache pure results.
 /// <para>
-/// A decision reads three places: the name table (open addressing, one slot holds the name, its hash and the id), the
-/// resource's row in one flat array (its kind, then the value id of each label key) and, when no role allows, the
-/// cached answer for that resource and action. Keeping these flat matters more than instruction counts: with 100,000
-/// resources every read is a cache miss, and each dependent miss costs a few hundred nanoseconds.
+/// Decisions find a resource by its slot in an open-addressing name table (one slot holds the name, its hash and the
+/// id), and the resource's row (its kind, then the value id of each label key) and its cached "no role allows"
+/// answers sit at the same slot position in flat arrays. So once the name is hashed, all three reads can be in flight
+/// together: with 100,000 resources each is a cache miss, and each dependent miss costs a few hundred nanoseconds.
 /// </para>
 /// </summary>
 internal sealed class ResourceIndex
 {
     private readonly NameSlot[] _slots;
-    private readonly int _slotMask;
     private readonly int[] _rows;
     private readonly int _stride;
     private readonly Dictionary<string, Dictionary<string, List<int>>> _postings;
@@ -60,14 +56,17 @@ internal sealed class ResourceIndex
             list.Add((resource, labels));
         }
 
-        _slots = new NameSlot[BitOperations.RoundUpToPowerOf2((uint)Math.Max(2 * list.Count, 2))];
-        _slotMask = _slots.Length - 1;
+        // Two thirds full at most, so a lookup almost always ends at its first slot; not a power of two, because
+        // the rows and cached answers are sized by slots too (see Home).
+        _slots = new NameSlot[list.Count + (list.Count / 2) + 1];
+        var slotOf = new int[list.Count];
         _postings = new Dictionary<string, Dictionary<string, List<int>>>(StringComparer.Ordinal);
         var byKind = new List<int>[3] { [], [], [] };
         for (var id = 0; id < list.Count; id++)
         {
             var (resource, labels) = list[id];
-            if (!TryAddName(resource.Name, id))
+            slotOf[id] = AddName(resource.Name, id);
+            if (slotOf[id] < 0)
                 throw new ArgumentException($"Duplicate resource name '{resource.Name}'.", nameof(resources));
             byKind[(int)resource.Kind].Add(id);
             foreach (var (key, value) in labels)
@@ -93,23 +92,23 @@ internal sealed class ResourceIndex
         }
 
         _stride = _valueIds.Count + 1;
-        _rows = new int[list.Count * _stride];
+        _rows = new int[_slots.Length * _stride];
         Array.Fill(_rows, -1);
         var all = new CompiledResource[list.Count];
         for (var id = 0; id < list.Count; id++)
         {
             var (resource, labels) = list[id];
-            var row = _rows.AsSpan(id * _stride, _stride);
-            row[0] = (int)resource.Kind;
+            var start = slotOf[id] * _stride;
+            _rows[start] = (int)resource.Kind;
             foreach (var (key, value) in labels)
             {
                 var keyId = _keyIds[key];
-                row[1 + keyId] = _valueIds[keyId][value];
+                _rows[start + 1 + keyId] = _valueIds[keyId][value];
             }
-            all[id] = new CompiledResource(id, resource, labels, _rows, _stride);
+            all[id] = new CompiledResource(id, resource, labels, _rows, start + 1, _stride - 1);
         }
         All = all;
-        _noRoleAllows = new Decision?[list.Count * PolicyActions.MaxPerKind];
+        _noRoleAllows = new Decision?[_slots.Length * PolicyActions.MaxPerKind];
     }
 
     public CompiledResource[] All { get; }
@@ -126,49 +125,50 @@ internal sealed class ResourceIndex
 
     public bool TryGet(string name, out CompiledResource resource)
     {
-        var found = TryGetId(name, out var id);
-        resource = found ? All[id] : null!;
+        var found = TryFind(name, out var slot);
+        resource = found ? ResourceAt(slot) : null!;
         return found;
     }
 
-    /// <summary>The id of the resource named <paramref name="name"/>: one hash of the name, then (almost always) one slot.</summary>
-    public bool TryGetId(string name, out int id)
+    /// <summary>The slot of the resource named <paramref name="name"/>: one hash of the name, then (almost always) one slot.</summary>
+    public bool TryFind(string name, out int slot)
     {
         var hash = name.GetHashCode(StringComparison.Ordinal);
-        for (var i = hash & _slotMask; ; i = (i + 1) & _slotMask)
+        for (slot = Home(hash); ; slot = Next(slot))
         {
-            ref readonly var slot = ref _slots[i];
-            if (slot.Name is null)
-            {
-                id = -1;
+            ref readonly var entry = ref _slots[slot];
+            if (entry.Name is null)
                 return false;
-            }
-            if (slot.Hash == hash && string.Equals(slot.Name, name, StringComparison.Ordinal))
-            {
-                id = slot.Id;
+            if (entry.Hash == hash && string.Equals(entry.Name, name, StringComparison.Ordinal))
                 return true;
-            }
         }
     }
 
-    /// <summary>
-    /// A resource's row: its kind at 0, then at <c>1 + key id</c> the value id of each label key (-1 when missing).
-    /// </summary>
-    public ReadOnlySpan<int> Row(int id) => new(_rows, id * _stride, _stride);
+    public CompiledResource ResourceAt(int slot) => All[_slots[slot].Id];
 
     /// <summary>
-    /// The "no role allows" decision for a resource and action, made once and shared by every policy set built on
-    /// this index: it names only the action and the resource, so it does not depend on roles, subject or context.
-    /// Bounded by the inventory (at most <see cref="PolicyActions.MaxPerKind"/> per resource).
+    /// The row of the resource at <paramref name="slot"/>: its kind at 0, then at <c>1 + key id</c> the value id of
+    /// each label key (-1 when missing).
     /// </summary>
-    public Decision NoRoleAllows(int id, int actionId)
+    public ReadOnlySpan<int> Row(int slot) => new(_rows, slot * _stride, _stride);
+
+    /// <summary>
+    /// The "no role allows" decision for the resource at <paramref name="slot"/> and an action, made once and shared by
+    /// every policy set built on this index: it names only the action and the resource, so it does not depend on
+    /// roles, subject or context. Bounded by the inventory (at most <see cref="PolicyActions.MaxPerKind"/> per resource).
+    /// </summary>
+    public Decision NoRoleAllows(int slot, int actionId) => CachedNoRoleAllows(slot, actionId) ?? MakeNoRoleAllows(slot, actionId);
+
+    /// <summary>The "no role allows" decision if it was made already (a plain read, so a caller can issue it early).</summary>
+    public Decision? CachedNoRoleAllows(int slot, int actionId) => _noRoleAllows[NoRoleAllowsAt(slot, actionId)];
+
+    private Decision MakeNoRoleAllows(int slot, int actionId)
     {
-        ref var slot = ref _noRoleAllows[id * PolicyActions.MaxPerKind + PolicyActions.IndexInKind(actionId)];
-        if (slot is { } cached)
-            return cached;
-        var made = DecisionBuilder.NoRoleAllows(PolicyActions.All[actionId], All[id].Resource);
-        return Interlocked.CompareExchange(ref slot, made, null) ?? made;
+        var made = DecisionBuilder.NoRoleAllows(PolicyActions.All[actionId], ResourceAt(slot).Resource);
+        return Interlocked.CompareExchange(ref _noRoleAllows[NoRoleAllowsAt(slot, actionId)], made, null) ?? made;
     }
+
+    private static int NoRoleAllowsAt(int slot, int actionId) => (slot * PolicyActions.MaxPerKind) + PolicyActions.IndexInKind(actionId);
 
     /// <summary>The distinct values of a label key across the known resources.</summary>
     public IEnumerable<string> ValuesOf(string key) =>
@@ -191,21 +191,27 @@ internal sealed class ResourceIndex
         _matches.GetOrAdd((key, pattern.Regex!.ToString(), true, onTimeout), k =>
             ValuesOf(k.Key).Where(v => pattern.MatchesBody(v, onTimeout)).ToHashSet(StringComparer.Ordinal));
 
-    private bool TryAddName(string name, int id)
+    /// <summary>Adds a name and returns its slot, or -1 when the name is already there.</summary>
+    private int AddName(string name, int id)
     {
         var hash = name.GetHashCode(StringComparison.Ordinal);
-        for (var i = hash & _slotMask; ; i = (i + 1) & _slotMask)
+        for (var slot = Home(hash); ; slot = Next(slot))
         {
-            ref var slot = ref _slots[i];
-            if (slot.Name is null)
+            ref var entry = ref _slots[slot];
+            if (entry.Name is null)
             {
-                slot = new NameSlot(name, hash, id);
-                return true;
+                entry = new NameSlot(name, hash, id);
+                return slot;
             }
-            if (slot.Hash == hash && string.Equals(slot.Name, name, StringComparison.Ordinal))
-                return false;
+            if (entry.Hash == hash && string.Equals(entry.Name, name, StringComparison.Ordinal))
+                return -1;
         }
     }
+
+    /// <summary>A hash's first slot: the high bits of hash × size (no division, any table size).</summary>
+    private int Home(int hash) => (int)(((ulong)(uint)hash * (ulong)_slots.Length) >> 32);
+
+    private int Next(int slot) => slot + 1 == _slots.Length ? 0 : slot + 1;
 
     private readonly record struct NameSlot(string? Name, int Hash, int Id);
 }
