@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Custos.Core.Identity;
 using Custos.Core.Policy.Compiled;
@@ -116,7 +117,11 @@ public sealed partial class PolicySet
     private ResolvedSubject Resolve(PolicySubject subject, ResolvedSubject? last) =>
         last is not null && ReferenceEquals(last.Owner, _owner) ? last : ResolveBySignature(subject);
 
-    /// <summary>Kept apart from <see cref="Resolve(PolicySubject)"/>: its lambda's closure would otherwise be allocated on every call.</summary>
+    /// <summary>
+    /// Kept apart from <see cref="Resolve(PolicySubject)"/> and never inlined: its lambda's closure would otherwise be
+    /// allocated on every call, and its code would crowd the decision's hot path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private ResolvedSubject ResolveBySignature(PolicySubject subject)
     {
         var signature = Signature(subject);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Custos.Core.Policy.Compiled;
 
@@ -150,6 +151,7 @@ internal sealed class ResourceIndex
     /// The row of the resource at <paramref name="slot"/>: its kind at 0, then at <c>1 + key id</c> the value id of
     /// each label key (-1 when missing).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<int> Row(int slot) => new(_rows, slot * _stride, _stride);
 
     /// <summary>

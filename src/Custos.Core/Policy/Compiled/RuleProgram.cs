@@ -75,6 +75,7 @@ internal readonly struct MatchStep
     }
 
     /// <summary>For a label test: whether the resource whose row is <paramref name="row"/> meets it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Accepts(ReadOnlySpan<int> row)
     {
         var value = row[_index];
