@@ -9,8 +9,10 @@ namespace Custos.Core.Policy;
 /// <summary>
 /// Roles, role mappings and resources compiled into an index, immutable once built: its owner swaps the current set
 /// atomically (a volatile field) when anything changes, and readers use it without locks. <see cref="Decide"/> resolves
-/// the subject's roles (cached by subject signature), takes the rules for the action and checks them against the
-/// resource with hash lookups; it never scans all roles or resources. See docs/policy.md for the semantics.
+/// the subject's roles (memoised on the subject, cached by subject signature), runs the action's rule program against
+/// the resource's row of label value ids and returns a shared decision for the common answers; it never scans all
+/// roles or resources. The caches are safe for concurrent readers and bounded (see PolicySet.Decide.cs and
+/// ResourceIndex). See docs/policy.md for the semantics.
 /// </summary>
 public sealed partial class PolicySet
 {
