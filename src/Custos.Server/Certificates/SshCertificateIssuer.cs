@@ -56,16 +56,19 @@ public sealed partial class SshCertificateIssuer(SshCaService ca, PolicyService 
             return Problems.Validation("ttl", "expected a duration such as 2m or 5m");
         if (ttl > defaultTtl) ttl = defaultTtl;
 
-        var node = policy.FindResource(request.Node);
-        if (node is null) return Problems.NotFound($"no node named {request.Node}");
-        if (node.Kind != ResourceKind.SshNode) return Problems.Validation("node", $"{request.Node} is a {node.Kind.ToName()}, not an ssh_node");
-
-        var target = "ssh_node/" + node.Name;
+        var target = "ssh_node/" + request.Node;
         if (!_limiter.TryTake(caller.Identity.Id, out var retryAfter))
         {
             await AuditAsync(caller, info, AuditOutcome.Denied, target, "rate_limited", new JsonObject { ["login"] = request.Login }, cancellationToken).ConfigureAwait(false);
             return Problems.TooManyRequests("rate-limited", "Too many certificates",
                 $"at most {runtime.Options.SshCa.IssueRatePerMinute} certificates a minute (burst {runtime.Options.SshCa.IssueBurst}); retry later", retryAfter);
+        }
+        // An unknown name gets the same answer as a node one may not reach (no enumeration of the inventory), audited.
+        var node = policy.FindResource(request.Node);
+        if (node is null || node.Kind != ResourceKind.SshNode)
+        {
+            await AuditAsync(caller, info, AuditOutcome.Denied, target, "unknown_node", new JsonObject { ["login"] = request.Login }, cancellationToken).ConfigureAwait(false);
+            return Problems.Forbidden("access-denied", "Access denied", $"there is no SSH node {request.Node} that you may reach as {request.Login} (custos ls lists those you can)");
         }
 
         // ---- the decision ----

@@ -158,13 +158,15 @@ public sealed class SshCertificateApiTests
         (await alice.PostAsync("/v1/certs/ssh", new SshCertificateRequest(key, "node-a", "-oProxyCommand=x", null, null))).Expect(HttpStatusCode.BadRequest, "validation");
         (await alice.PostAsync("/v1/certs/ssh", new SshCertificateRequest(key, "node-a", "root", "a\0b", null))).Expect(HttpStatusCode.BadRequest, "validation");
         (await alice.PostAsync("/v1/certs/ssh", new SshCertificateRequest(key, "node-a", "root", null, "forever"))).Expect(HttpStatusCode.BadRequest, "validation");
-        (await alice.PostAsync("/v1/certs/ssh", new SshCertificateRequest(key, "nowhere", "root", null, null))).Expect(HttpStatusCode.NotFound, "not-found");
-        (await alice.PostAsync("/v1/certs/ssh", new SshCertificateRequest(key, "db-1", "root", null, null))).Expect(HttpStatusCode.BadRequest, "validation");
+        // Unknown names and other kinds look like any unreachable node (no enumeration), and are audited.
+        var unknown = (await alice.PostAsync("/v1/certs/ssh", new SshCertificateRequest(key, "nowhere", "root", null, null))).Expect(HttpStatusCode.Forbidden, "access-denied");
+        var database = (await alice.PostAsync("/v1/certs/ssh", new SshCertificateRequest(key, "db-1", "root", null, null))).Expect(HttpStatusCode.Forbidden, "access-denied");
+        Assert.Equal(unknown.Node["detail"]!.GetValue<string>().Replace("nowhere", "X", StringComparison.Ordinal), database.Node["detail"]!.GetValue<string>().Replace("db-1", "X", StringComparison.Ordinal));
         using var anonymous = s.Server.Api();
         (await anonymous.PostAsync("/v1/certs/ssh", new SshCertificateRequest(key, "node-a", "root", null, null))).Expect(HttpStatusCode.Unauthorized);
 
         var events = (await s.Admin.GetAsync("/v1/audit/events?type=ssh_cert.issue")).Expect(HttpStatusCode.OK).Node["events"]!.AsArray();
-        Assert.Equal(["denied:policy_denied", "denied:gateway_required", "success:"],
+        Assert.Equal(["denied:policy_denied", "denied:gateway_required", "success:", "denied:unknown_node", "denied:unknown_node"],
             events.Select(e => $"{e!["outcome"]!.GetValue<string>()}:{e["reason"]?.GetValue<string>()}"));
     }
 

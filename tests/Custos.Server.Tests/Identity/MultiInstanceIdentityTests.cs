@@ -22,27 +22,9 @@ public sealed class MultiInstanceIdentityTests(SharedPostgres shared) : IDisposa
     public async Task Sessions_totp_steps_and_revocations_are_shared_by_instances()
     {
         var database = await shared.CreateDatabaseAsync();
-        var environment = new Dictionary<string, string?>
-        {
-            ["CUSTOS_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["CUSTOS_AUTH__REVOCATION_POLL_INTERVAL"] = "200ms",
-        };
-        await using var a = ServerProcess.Start(_root.Combine("a"), ["--database", database.Url], environment);
-        await using var b = ServerProcess.Start(_root.Combine("b"), ["--database", database.Url], environment);
-        await Task.WhenAll(a.WaitReadyAsync(), b.WaitReadyAsync());
-        // Exactly one of the two data directories holds the installation's bootstrap token.
-        var first = File.Exists(Path.Combine(a.DataDir, "bootstrap.token")) ? a : b;
-        var other = first == a ? b : a;
-
-        using var onFirst = new IdentityApi(first.CreateClient(), null);
-        using var onOther = new IdentityApi(other.CreateClient(), null);
-        var token = (await File.ReadAllTextAsync(Path.Combine(first.DataDir, "bootstrap.token"))).Trim();
-        var enrolment = (await onFirst.PostAsync("/v1/auth/bootstrap", new BootstrapRequest(token, "admin", ServerProcess.AdminPassword, null, null)))
-            .Expect(HttpStatusCode.Created).As<EnrollmentResponse>();
-        var totp = new Authenticator(enrolment.Totp!.Secret);
-        var code = totp.CodeAt(DateTimeOffset.UtcNow);
-        var login = (await onFirst.PostAsync("/v1/auth/login", new LoginRequest("admin", ServerProcess.AdminPassword, code, null)))
-            .Expect(HttpStatusCode.OK).As<LoginResponse>();
+        await using var two = await TwoInstances.StartAsync(database.Url, _root.Path, new Dictionary<string, string?> { ["CUSTOS_AUTH__REVOCATION_POLL_INTERVAL"] = "200ms" });
+        var (onFirst, onOther, login) = (two.OnFirst, two.OnOther, two.Login);
+        var code = two.LoginCode;
         // The same code on the other instance is a replay (the last used step is in the shared database).
         (await onOther.PostAsync("/v1/auth/login", new LoginRequest("admin", ServerProcess.AdminPassword, code, null)))
             .Expect(HttpStatusCode.Unauthorized, "login-failed");
@@ -59,7 +41,7 @@ public sealed class MultiInstanceIdentityTests(SharedPostgres shared) : IDisposa
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the revoked session still works on the other instance after 10 s");
             await Task.Delay(50);
         }
-        var exitCodes = await Task.WhenAll(a.StopAsync(), b.StopAsync());
+        var exitCodes = await two.StopAsync();
         Assert.Equal(new[] { 0, 0 }, exitCodes);
     }
 }

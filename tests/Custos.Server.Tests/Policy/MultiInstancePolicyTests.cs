@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Security.Cryptography;
 using Custos.Server.Api.Identity;
 using Custos.Server.Api.Policy;
 using Custos.Server.Tests.Fixtures;
@@ -22,26 +21,10 @@ public sealed class MultiInstancePolicyTests(SharedPostgres shared) : IDisposabl
     public async Task A_role_change_on_one_instance_reaches_the_other_within_the_poll_interval()
     {
         var database = await shared.CreateDatabaseAsync();
-        var environment = new Dictionary<string, string?>
-        {
-            ["CUSTOS_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["CUSTOS_POLICY__POLL_INTERVAL"] = "200ms",
-        };
-        await using var a = ServerProcess.Start(_root.Combine("a"), ["--database", database.Url], environment);
-        await using var b = ServerProcess.Start(_root.Combine("b"), ["--database", database.Url], environment);
-        await Task.WhenAll(a.WaitReadyAsync(), b.WaitReadyAsync());
-        var first = File.Exists(Path.Combine(a.DataDir, "bootstrap.token")) ? a : b;
-        var other = first == a ? b : a;
-
-        using var onFirst = new IdentityApi(first.CreateClient(), null);
-        using var onOther = new IdentityApi(other.CreateClient(), null);
-        var token = (await File.ReadAllTextAsync(Path.Combine(first.DataDir, "bootstrap.token"))).Trim();
-        var enrolment = (await onFirst.PostAsync("/v1/auth/bootstrap", new BootstrapRequest(token, "admin", ServerProcess.AdminPassword, null, null)))
-            .Expect(HttpStatusCode.Created).As<EnrollmentResponse>();
-        var login = (await onFirst.PostAsync("/v1/auth/login", new LoginRequest("admin", ServerProcess.AdminPassword, new Authenticator(enrolment.Totp!.Secret).CodeAt(DateTimeOffset.UtcNow), null)))
-            .Expect(HttpStatusCode.OK).As<LoginResponse>();
-        onFirst.Token = login.Token;
-        onOther.Token = login.Token;
+        await using var two = await TwoInstances.StartAsync(database.Url, _root.Path, new Dictionary<string, string?> { ["CUSTOS_POLICY__POLL_INTERVAL"] = "200ms" });
+        var (onFirst, onOther) = (two.OnFirst, two.OnOther);
+        onFirst.Token = two.Login.Token;
+        onOther.Token = two.Login.Token;
 
         // Both instances started on an empty database; the built-in roles exist once.
         var roles = (await onOther.GetAsync("/v1/roles")).Expect(HttpStatusCode.OK).As<RoleListResponse>();
@@ -73,7 +56,7 @@ public sealed class MultiInstancePolicyTests(SharedPostgres shared) : IDisposabl
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the other instance still allows after the deny was added");
             await Task.Delay(50);
         }
-        var exitCodes = await Task.WhenAll(a.StopAsync(), b.StopAsync());
+        var exitCodes = await two.StopAsync();
         Assert.Equal(new[] { 0, 0 }, exitCodes);
     }
 }
