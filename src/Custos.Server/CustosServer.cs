@@ -114,6 +114,10 @@ public static class CustosServer
         builder.Services.AddSingleton<PolicyAdminService>();
         builder.Services.AddSingleton<AccessQueryService>();
         builder.Services.AddHostedService<PolicyPoller>();
+        builder.Services.AddSingleton<Custos.Core.Credentials.ISshCaStore>(store);
+        builder.Services.AddSingleton<Custos.Core.Crypto.ISecretStore>(store);
+        builder.Services.AddSingleton<Certificates.SshCaService>();
+        builder.Services.AddSingleton<Certificates.SshCertificateIssuer>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             ctx.ProblemDetails.Extensions["request_id"] = ctx.HttpContext.TraceIdentifier;
@@ -163,6 +167,7 @@ public static class CustosServer
         app.MapIdentity();
         app.MapWebAuthn();
         app.MapPolicy();
+        Api.Certificates.CertificateEndpoints.MapCertificates(app);
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi.json");
         return app;
@@ -184,6 +189,7 @@ public static class CustosServer
     {
         AuditLogUnavailableException => StatusCodes.Status503ServiceUnavailable,
         PolicyUnavailableException => StatusCodes.Status503ServiceUnavailable,
+        Certificates.SshCaUnavailableException => StatusCodes.Status503ServiceUnavailable,
         StorageException => StatusCodes.Status503ServiceUnavailable,
         Microsoft.AspNetCore.Http.BadHttpRequestException bad => bad.StatusCode,
         _ => StatusCodes.Status500InternalServerError,

@@ -52,6 +52,14 @@ public static class PolicyActions
 
     internal static ResourceKind? KindById(int id) => Kinds[id];
 
+    /// <summary>An action's position among the actions of its resource kind (<c>db.connect</c> is 0, <c>db.query.read</c> 1).</summary>
+    internal static int IndexInKind(int id) => IndexesInKind[id];
+
+    /// <summary>The most actions any resource kind has.</summary>
+    internal static readonly int MaxPerKind = Kinds.OfType<ResourceKind>().CountBy(k => k).Max(p => p.Value);
+
+    private static readonly int[] IndexesInKind = [.. Kinds.Select((kind, id) => Kinds.Take(id).Count(k => k == kind))];
+
     public static bool IsKnown(string action) => Ids.ContainsKey(action);
 
     internal static bool TryGetId(string action, out int id) => Ids.TryGetValue(action, out id);

@@ -9,8 +9,10 @@ namespace Custos.Core.Policy;
 /// <summary>
 /// Roles, role mappings and resources compiled into an index, immutable once built: its owner swaps the current set
 /// atomically (a volatile field) when anything changes, and readers use it without locks. <see cref="Decide"/> resolves
-/// the subject's roles (cached by subject signature), takes the rules for the action and checks them against the
-/// resource with hash lookups; it never scans all roles or resources. See docs/policy.md for the semantics.
+/// the subject's roles (memoised on the subject, cached by subject signature), runs the action's rule program against
+/// the resource's row of label value ids and returns a shared decision for the common answers; it never scans all
+/// roles or resources. The caches are safe for concurrent readers and bounded (see PolicySet.Decide.cs and
+/// ResourceIndex). See docs/policy.md for the semantics.
 /// </summary>
 public sealed partial class PolicySet
 {
@@ -26,8 +28,10 @@ public sealed partial class PolicySet
     private readonly bool _signatureUsesName;
     private readonly bool _signatureUsesId;
     private readonly ILockChecker? _locks;
-    private readonly ConditionalWeakTable<PolicySubject, ResolvedSubject> _bySubject = new();
     private readonly ConcurrentDictionary<string, ResolvedSubject> _bySignature = new(StringComparer.Ordinal);
+
+    /// <summary>Marks the resolutions this set made (a small object, so a subject's memo never keeps a whole old set alive).</summary>
+    private readonly object _owner = new();
 
     private PolicySet(ResourceIndex index, Dictionary<string, CompiledRole> roles, RoleMapping[] mappings, ILockChecker? locks)
     {
@@ -106,135 +110,30 @@ public sealed partial class PolicySet
     public PolicyResource? FindResource(string name) => _index.TryGet(name, out var resource) ? resource.Resource : null;
 
     /// <summary>
-    /// As <see cref="Decide(PolicySubject, string, string?, DecisionContext)"/>; the resource is looked up by name and
-    /// the labels of the compiled inventory are used (the inventory is the source of truth, not the caller's copy).
+    /// The subject's compiled roles: from the subject itself when this set resolved it last (one read, where a table
+    /// keyed by reference costs several cache misses), else by signature (roles, relevant traits).
     /// </summary>
-    public Decision Decide(PolicySubject subject, string action, PolicyResource? resource, DecisionContext context) =>
-        Decide(subject, action, resource?.Name, context);
+    private ResolvedSubject Resolve(PolicySubject subject) => Resolve(subject, subject.LastResolved);
+
+    /// <summary>As <see cref="Resolve(PolicySubject)"/>, with the subject's memo already read.</summary>
+    private ResolvedSubject Resolve(PolicySubject subject, ResolvedSubject? last) =>
+        last is not null && ReferenceEquals(last.Owner, _owner) ? last : ResolveBySignature(subject);
 
     /// <summary>
-    /// May <paramref name="subject"/> do <paramref name="action"/> on the resource named <paramref name="resource"/>
-    /// (null for admin actions) in <paramref name="context"/>? Locks first, then deny rules of every assigned role,
-    /// then allow rules of standing roles (conditions gate each rule), then roles obtainable by request.
+    /// Kept apart from <see cref="Resolve(PolicySubject)"/> and never inlined: its lambda's closure would otherwise be
+    /// allocated on every call, and its code would crowd the decision's hot path.
     /// </summary>
-    public Decision Decide(PolicySubject subject, string action, string? resource, DecisionContext context)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ResolvedSubject ResolveBySignature(PolicySubject subject)
     {
-        ArgumentNullException.ThrowIfNull(subject);
-        ArgumentNullException.ThrowIfNull(action);
-        ArgumentNullException.ThrowIfNull(context);
-        if (!PolicyActions.TryGetId(action, out var actionId))
-            return DecisionBuilder.UnknownAction(action);
-        var kind = PolicyActions.KindById(actionId);
-        CompiledResource? target = null;
-        if (kind is not null)
-        {
-            if (resource is null)
-                return DecisionBuilder.MissingResource(action);
-            if (!_index.TryGet(resource, out target))
-                return DecisionBuilder.UnknownResource(resource);
-            if (target.Kind != kind)
-                return DecisionBuilder.NotApplicable(action, target.Resource);
-        }
-        if (_locks?.FindLock(subject, action, target?.Resource) is { } lockDescription)
-            return DecisionBuilder.Locked(lockDescription);
-
-        var rules = Resolve(subject).ByAction[actionId];
-        foreach (var deny in rules.Deny)
-        {
-            if (deny.MatchesResource(target) && deny.DeniesTargets(kind, context))
-                return DecisionBuilder.DeniedBy(deny.RefList);
-        }
-
-        List<CompiledRule>? allowed = null;
-        CompiledRule? unmetRule = null;
-        UnmetCondition unmet = default;
-        foreach (var allow in rules.Allow)
-        {
-            if (!allow.MatchesResource(target))
-                continue;
-            var failed = allow.UnmetTarget(kind, context) ?? allow.UnmetConditionOf(context);
-            if (failed is null)
-            {
-                (allowed ??= []).Add(allow);
-            }
-            else if (unmetRule is null)
-            {
-                unmetRule = allow;
-                unmet = failed.Value;
-            }
-        }
-        if (allowed is not null)
-        {
-            return Allowed(allowed);
-        }
-
-        if (rules.Requestable.Length > 0 && Requestable(rules.Requestable, target, kind, context) is { } requestable)
-            return requestable;
-        if (unmetRule is not null)
-            return DecisionBuilder.Unmet(unmetRule.RefList, unmet, unmetRule.Mfa, context);
-        return DecisionBuilder.NoRoleAllows(action, target?.Resource);
-    }
-
-    private static Decision Allowed(List<CompiledRule> allowed)
-    {
-        if (allowed.Count == 1)
-        {
-            var only = allowed[0];
-            var s = only.Session;
-            return DecisionBuilder.Allowed(only.RefList, new Obligations(s.MaxTtl, only.Mfa, s.RecordingRequired, s.Moderated, s.IdleTimeout));
-        }
-        var refs = new RuleRef[allowed.Count];
-        for (var i = 0; i < refs.Length; i++)
-            refs[i] = allowed[i].Ref;
-        return DecisionBuilder.Allowed(refs, DecisionBuilder.Merge(allowed.Select(r => r.Session), allowed.Select(r => r.Mfa)));
-    }
-
-    /// <summary>Roles a request could add that allow this (conditions apply when the grant is used, not now).</summary>
-    private static Decision? Requestable(RequestableRole[] candidates, CompiledResource? target, ResourceKind? kind, DecisionContext context)
-    {
-        List<string>? roles = null;
-        List<RuleRef>? refs = null;
-        foreach (var candidate in candidates)
-        {
-            var denied = false;
-            foreach (var deny in candidate.Deny)
-            {
-                if (deny.MatchesResource(target) && deny.DeniesTargets(kind, context))
-                {
-                    denied = true;
-                    break;
-                }
-            }
-            if (denied)
-                continue;
-            var added = false;
-            foreach (var allow in candidate.Allow)
-            {
-                if (allow.MatchesResource(target) && allow.UnmetTarget(kind, context) is null)
-                {
-                    if (!added)
-                        (roles ??= []).Add(candidate.Name);
-                    added = true;
-                    (refs ??= []).Add(allow.Ref);
-                }
-            }
-        }
-        return roles is null ? null : DecisionBuilder.RequiresRequest(roles, refs!);
-    }
-
-    /// <summary>The subject's compiled roles: by reference first, then by signature (roles, relevant traits).</summary>
-    private ResolvedSubject Resolve(PolicySubject subject)
-    {
-        if (_bySubject.TryGetValue(subject, out var resolved))
-            return resolved;
         var signature = Signature(subject);
-        if (!_bySignature.TryGetValue(signature, out resolved))
+        if (!_bySignature.TryGetValue(signature, out var resolved))
         {
             if (_bySignature.Count >= MaxCachedSignatures)
                 _bySignature.Clear();
             resolved = _bySignature.GetOrAdd(signature, _ => Build(subject));
         }
-        _bySubject.AddOrUpdate(subject, resolved);
+        subject.LastResolved = resolved;
         return resolved;
     }
 
@@ -302,7 +201,7 @@ public sealed partial class PolicySet
             var rules = new ActionRules([.. deny.Where(r => r.HasAction(a))], [.. allow.Where(r => r.HasAction(a))], requestableForAction);
             byAction[id] = rules.Deny.Length + rules.Allow.Length + rules.Requestable.Length == 0 ? ActionRules.Empty : rules;
         }
-        return new ResolvedSubject
+        return new ResolvedSubject(_owner, RuleProgram.Build(byAction))
         {
             StandingRoles = [.. standing.Select(r => r.Name)],
             RequestableRoles = [.. requestable.Select(r => r.Name)],

@@ -44,6 +44,11 @@ public static class ConfigurationKeys
         new("bots.join_ttl", null, "24h", "Lifetime of a bot join token."),
         new("policy.poll_interval", null, "1s", "How often an instance checks for role, mapping or resource changes made by another instance and recompiles the policy."),
         new("policy.import_max_bytes", null, "33554432", "Largest inventory import (custos admin resources import) accepted by the API."),
+        new("ca.ssh.algorithm", null, "ed25519", "Key type of the SSH user and host CA keys created at first start (or at a rotation): ed25519 or ecdsa-p256."),
+        new("ca.ssh.user_cert_ttl", null, "5m", "Default and largest lifetime of a user certificate for direct access (also capped by the role's max_ttl and the session)."),
+        new("ca.ssh.clock_skew", null, "1m", "How far a certificate's valid-after is backdated for nodes whose clocks run behind."),
+        new("ca.ssh.issue_rate_per_minute", null, "60", "User certificates one identity may be issued per minute (per instance); more get 429."),
+        new("ca.ssh.issue_burst", null, "20", "User certificates one identity may be issued at once before ca.ssh.issue_rate_per_minute applies."),
         new("log.level", "--log-level", "information", "Minimum log level: trace, debug, information, warning, error, critical."),
     ];
 

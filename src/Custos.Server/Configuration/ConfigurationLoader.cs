@@ -108,6 +108,19 @@ public static class ConfigurationLoader
             PolicyImportMaxBytes = Integer(c, "policy.import_max_bytes", 32L * 1024 * 1024, 1024, 256L * 1024 * 1024),
             LogLevel = level,
             Identity = BindIdentity(c),
+            SshCa = new SshCaOptions
+            {
+                Algorithm = Get(c, "ca.ssh.algorithm")?.ToLowerInvariant() switch
+                {
+                    null or "ed25519" => "ed25519",
+                    "ecdsa-p256" => "ecdsa-p256",
+                    var other => throw new ConfigurationException($"ca.ssh.algorithm: \"{other}\" is not ed25519 or ecdsa-p256"),
+                },
+                UserCertificateTtl = Duration(c, "ca.ssh.user_cert_ttl", TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30), TimeSpan.FromHours(12)),
+                ClockSkew = Duration(c, "ca.ssh.clock_skew", TimeSpan.FromMinutes(1), TimeSpan.Zero, TimeSpan.FromMinutes(30)),
+                IssueRatePerMinute = (int)Integer(c, "ca.ssh.issue_rate_per_minute", 60, 1, 1_000_000),
+                IssueBurst = (int)Integer(c, "ca.ssh.issue_burst", 20, 1, 1_000_000),
+            },
             Audit = new AuditLogOptions
             {
                 CheckpointEveryEvents = (int)Integer(c, "audit.checkpoint_events", 1000, 1, 1_000_000),

@@ -26,4 +26,24 @@ public sealed record CustosOptions
     public AuditLogOptions Audit { get; init; } = new();
     public string LogLevel { get; init; } = "Information";
     public IdentityOptions Identity { get; init; } = new();
+    public SshCaOptions SshCa { get; init; } = new();
+}
+
+/// <summary>The SSH certificate authorities (<c>ca.ssh.*</c>).</summary>
+public sealed record SshCaOptions
+{
+    /// <summary>Key type of CA keys created from now on: ed25519 or ecdsa-p256.</summary>
+    public string Algorithm { get; init; } = "ed25519";
+
+    /// <summary>Default (and largest) lifetime of a user certificate for direct access.</summary>
+    public TimeSpan UserCertificateTtl { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How far valid-after is backdated, for clocks of nodes that run a little behind.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Certificates one identity may be issued per minute (a token bucket per instance).</summary>
+    public int IssueRatePerMinute { get; init; } = 60;
+
+    /// <summary>How many certificates one identity may be issued at once before the rate applies.</summary>
+    public int IssueBurst { get; init; } = 20;
 }

@@ -17,6 +17,7 @@ public sealed partial class StartupService(
     MasterKey masterKey,
     TimeProvider time,
     Policy.PolicyService policy,
+    Certificates.SshCaService sshCa,
     ILoggerFactory loggerFactory,
     IHostApplicationLifetime lifetime) : BackgroundService
 {
@@ -88,6 +89,7 @@ public sealed partial class StartupService(
             }), stoppingToken).ConfigureAwait(false);
 
         await policy.InitializeAsync(_audit, stoppingToken).ConfigureAwait(false);
+        await sshCa.InitializeAsync(_audit, stoppingToken).ConfigureAwait(false);
 
         // The next command and "ready" are printed only once the HTTPS listener accepts connections: a script that
         // acts on them at once must not find the port closed.

@@ -269,6 +269,40 @@ public class DecisionTests
     }
 
     [Fact]
+    public void A_subject_copied_with_other_roles_is_decided_by_its_own_roles_and_sets_alternate_safely()
+    {
+        var set = Set([Ops], [Node("n1", ("env", "prod"))]);
+        var other = set.WithoutRole("ops");
+        var alice = User("alice", ["ops"]);
+        Assert.True(set.Decide(alice, PolicyActions.SshSession, "n1", At()).IsAllowed);
+        Assert.False(set.Decide(alice with { Roles = [] }, PolicyActions.SshSession, "n1", At()).IsAllowed);
+        Assert.False(other.Decide(alice, PolicyActions.SshSession, "n1", At()).IsAllowed);
+        Assert.True(set.Decide(alice, PolicyActions.SshSession, "n1", At()).IsAllowed);
+        var fresh = new PolicySubject(alice.Id, alice.Name, alice.Kind, alice.Roles, alice.Traits);
+        Assert.Equal(fresh, alice);
+        Assert.Equal(fresh.GetHashCode(), alice.GetHashCode());
+        Assert.Equal(alice with { }, alice);
+        Assert.NotEqual(alice with { Name = "bob" }, alice);
+    }
+
+    [Fact]
+    public void Common_answers_are_shared_not_built_per_decision()
+    {
+        var deny = "kind: role\nname: no-pci\ndeny:\n  resources: [{ kind: ssh_node, labels: { data: pci } }]\n  actions: [ssh.session]\n";
+        var set = Set([Ops, deny], [Node("n1", ("env", "prod")), Node("n2", ("env", "dev")), Node("n3", ("env", "prod"), ("data", "pci"))]);
+        var alice = User("alice", ["ops", "no-pci"]);
+        foreach (var resource in new[] { "n1", "n2", "n3" })
+            Assert.Same(set.Decide(alice, PolicyActions.SshSession, resource, At()), set.Decide(alice, PolicyActions.SshSession, resource, At(login: "ops")));
+        // "No role allows" lives on the resource index and a rule without templates is compiled once: both outlive a recompile.
+        var recompiled = set.WithMappings([]);
+        foreach (var resource in new[] { "n2", "n3" })
+            Assert.Same(set.Decide(alice, PolicyActions.SshSession, resource, At()), recompiled.Decide(User("alice", ["ops", "no-pci"]), PolicyActions.SshSession, resource, At()));
+        Assert.Equal("no role allows ssh.session on 'n2'", set.Decide(alice, PolicyActions.SshSession, "n2", At()).Explanation.Message);
+        Assert.Equal("denied by no-pci/deny", set.Decide(alice, PolicyActions.SshSession, "n3", At()).Explanation.Message);
+        Assert.NotSame(set.Decide(alice, PolicyActions.SshSession, "n1", At(mfa: MfaLevel.None)), set.Decide(alice, PolicyActions.SshSession, "n1", At(mfa: MfaLevel.None)));
+    }
+
+    [Fact]
     public void A_catastrophic_regex_neither_slows_compilation_nor_decisions()
     {
         var role = "kind: role\nname: r\nallow:\n  resources: [{ kind: ssh_node, labels: { host: \"/(a+)+$/\", env: \"/(x+x+)+y/\" } }]\n  actions: [ssh.session]\n  logins: [alice]\n";

@@ -65,7 +65,7 @@ public sealed class AuditQueryTests(RunningSqliteServer fixture)
         var all = await AllEventsAsync();
         Assert.True(all.Count >= 5, $"expected at least 5 events, got {all.Count}");
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(e => e.GetProperty("seq").GetInt64()));
-        Assert.Equal(["audit.key.create", "server.start", "role.create", "role.create", "role.create", "bootstrap.token.issue"], all.Take(6).Select(e => e.GetProperty("type").GetString()));
+        Assert.Equal(["audit.key.create", "server.start", "role.create", "role.create", "role.create", "ssh_ca.create", "ssh_ca.create", "bootstrap.token.issue"], all.Take(8).Select(e => e.GetProperty("type").GetString()));
     }
 
     [Fact]

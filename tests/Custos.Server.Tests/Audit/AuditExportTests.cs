@@ -74,13 +74,13 @@ public sealed class AuditExportTests(StoppedInstallations installations)
         var verify = await VerifyFileAsync(file);
 
         Assert.True(verify.ExitCode == 0, verify.ToString());
-        Assert.Equal(7, verify.Json.GetProperty("events").GetInt32());
+        Assert.Equal(9, verify.Json.GetProperty("events").GetInt32());
     }
 
     [Theory]
-    [InlineData("--type", "server.*", new long[] { 2, 7 })]
-    [InlineData("--type", "bootstrap.token.issue", new long[] { 6 })]
-    [InlineData("--actor", "custos", new long[] { 1, 2, 3, 4, 5, 6, 7 })]
+    [InlineData("--type", "server.*", new long[] { 2, 9 })]
+    [InlineData("--type", "bootstrap.token.issue", new long[] { 8 })]
+    [InlineData("--actor", "custos", new long[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 })]
     [InlineData("--outcome", "denied", new long[0])]
     public async Task Filtered_export_verifies_event_by_event_and_reports_the_gaps(string flag, string value, long[] expected)
     {
@@ -118,8 +118,8 @@ public sealed class AuditExportTests(StoppedInstallations installations)
         var database = installations[DatabaseEngine.Sqlite].Database;
         var file = filtered ? await ExportAsync(database, "--type", "bootstrap.*") : await ExportAsync(database);
         var lines = await File.ReadAllLinesAsync(file, Ct);
-        var index = Array.FindIndex(lines, l => l.Contains("\"seq\":6,", StringComparison.Ordinal));
-        Assert.True(index > 0, "seq 6 (bootstrap.token.issue) is not in the export");
+        var index = Array.FindIndex(lines, l => l.Contains("\"seq\":8,", StringComparison.Ordinal));
+        Assert.True(index > 0, "seq 8 (bootstrap.token.issue) is not in the export");
         Assert.Contains("\"outcome\":\"success\"", lines[index], StringComparison.Ordinal);
         lines[index] = lines[index].Replace("\"outcome\":\"success\"", "\"outcome\":\"denied\"", StringComparison.Ordinal);
         await File.WriteAllLinesAsync(file, lines, Ct);
@@ -127,7 +127,7 @@ public sealed class AuditExportTests(StoppedInstallations installations)
         var result = await VerifyFileAsync(file);
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Equal(6, result.Json.GetProperty("first_bad_seq").GetInt64());
+        Assert.Equal(8, result.Json.GetProperty("first_bad_seq").GetInt64());
     }
 
     [Fact]
@@ -154,13 +154,13 @@ public sealed class AuditExportTests(StoppedInstallations installations)
         Assert.True(whole.ExitCode == 0, whole.ToString());
 
         var lines = await File.ReadAllLinesAsync(file, Ct);
-        Assert.Contains("\"seq\":7,", lines[^1], StringComparison.Ordinal);
+        Assert.Contains("\"seq\":9,", lines[^1], StringComparison.Ordinal);
         await File.WriteAllLinesAsync(file, lines[..^1], Ct);
 
         var result = await VerifyFileAsync(file);
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Equal(7, result.Json.GetProperty("first_bad_seq").GetInt64());
+        Assert.Equal(9, result.Json.GetProperty("first_bad_seq").GetInt64());
         Assert.Contains("truncated", result.Json.GetProperty("problem").GetString(), StringComparison.Ordinal);
     }
 

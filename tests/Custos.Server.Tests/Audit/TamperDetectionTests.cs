@@ -37,7 +37,7 @@ public sealed class TamperDetectionTests(StoppedInstallations installations)
         var result = await CustosCli.RunAsync("audit", "verify", "--database", database.Url);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("intact: 7 events", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("intact: 9 events", result.Stdout, StringComparison.Ordinal);
         Assert.Contains($"head: {head}", result.Stdout, StringComparison.Ordinal);
     }
 
@@ -96,7 +96,7 @@ public sealed class TamperDetectionTests(StoppedInstallations installations)
         var database = await TamperedCopyAsync(engine,
             "UPDATE audit_events SET seq = -seq WHERE seq IN (2, 3); UPDATE audit_events SET seq = 5 + seq WHERE seq IN (-2, -3);");
         var events = await database.EventsAsync();
-        Assert.Equal(["audit.key.create", "role.create", "server.start", "role.create", "role.create", "bootstrap.token.issue", "server.stop"], events.Select(e => e.Type));
+        Assert.Equal(["audit.key.create", "role.create", "server.start", "role.create", "role.create", "ssh_ca.create", "ssh_ca.create", "bootstrap.token.issue", "server.stop"], events.Select(e => e.Type));
         AssertTampered(await CustosCli.VerifyAsync(database), 2);
     }
 
@@ -109,8 +109,8 @@ public sealed class TamperDetectionTests(StoppedInstallations installations)
         var hex = Engine(engine, "X'{0}'", "'\\x{0}'::bytea");
         var database = await TamperedCopyAsync(engine,
             "INSERT INTO audit_events (seq, time_us, type, actor_kind, actor_id, actor_name, outcome, details, prev_hash, hash) " +
-            $"SELECT 8, time_us + 1, 'user.login', 'user', 'mallory', 'mallory', 'success', '{{}}', hash, {string.Format(System.Globalization.CultureInfo.InvariantCulture, hex, new string('a', 64))} FROM audit_events WHERE seq = 7");
-        AssertTampered(await CustosCli.VerifyAsync(database), 8);
+            $"SELECT 10, time_us + 1, 'user.login', 'user', 'mallory', 'mallory', 'success', '{{}}', hash, {string.Format(System.Globalization.CultureInfo.InvariantCulture, hex, new string('a', 64))} FROM audit_events WHERE seq = 9");
+        AssertTampered(await CustosCli.VerifyAsync(database), 10);
     }
 
     private static string Engine(DatabaseEngine engine, string sqlite, string postgres) => engine == DatabaseEngine.Sqlite ? sqlite : postgres;
@@ -173,8 +173,8 @@ public sealed class TamperDetectionTests(StoppedInstallations installations)
     public async Task Forged_checkpoint_signature_is_reported(DatabaseEngine engine)
     {
         var database = await TamperedCopyAsync(engine, "UPDATE audit_checkpoints SET signature = " +
-            Engine(engine, "zeroblob(64)", "decode(repeat('00', 64), 'hex')") + " WHERE seq = 7");
-        AssertTampered(await CustosCli.VerifyAsync(database), 7);
+            Engine(engine, "zeroblob(64)", "decode(repeat('00', 64), 'hex')") + " WHERE seq = 9");
+        AssertTampered(await CustosCli.VerifyAsync(database), 9);
     }
 
     [Fact]

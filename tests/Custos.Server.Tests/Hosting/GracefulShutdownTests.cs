@@ -25,7 +25,7 @@ public sealed class GracefulShutdownTests(StoppedInstallations installations)
     public async Task Server_stop_is_the_last_event(DatabaseEngine engine)
     {
         var events = await installations[engine].Database.EventsAsync();
-        Assert.Equal(["audit.key.create", "server.start", "role.create", "role.create", "role.create", "bootstrap.token.issue", "server.stop"], events.Select(e => e.Type));
+        Assert.Equal(["audit.key.create", "server.start", "role.create", "role.create", "role.create", "ssh_ca.create", "ssh_ca.create", "bootstrap.token.issue", "server.stop"], events.Select(e => e.Type));
         Assert.All(events, e => Assert.Equal("success", e.Outcome));
     }
 

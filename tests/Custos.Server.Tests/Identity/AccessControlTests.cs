@@ -24,6 +24,7 @@ public sealed class AccessControlTests
         "POST /v1/bots/renew",
         "POST /v1/auth/webauthn/login/begin",
         "POST /v1/auth/webauthn/login/finish",
+        "GET /v1/ca/ssh/{type}",
     ];
 
     [Fact]

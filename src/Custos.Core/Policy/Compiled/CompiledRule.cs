@@ -36,6 +36,12 @@ internal sealed class CompiledLabel
 
     public bool MatchAll { get; }
 
+    /// <summary>The key's id in the index (-1 when no resource has the key).</summary>
+    public int KeyId => _keyId;
+
+    /// <summary>The accepted value ids as a bit set over the key's value ids.</summary>
+    public ulong[] Bits => _bits;
+
     public bool Matches(CompiledResource resource)
     {
         if (MatchAll)
@@ -139,6 +145,21 @@ internal sealed class CompiledRule
     public IReadOnlyList<RuleRef> RefList => _refList ??= [Ref];
 
     private RuleRef[]? _refList;
+    private Decision? _denied;
+    private Decision? _allowed;
+
+    /// <summary>The decision of this deny rule, made once: it names only the rule.</summary>
+    public Decision Denied => _denied ?? Publish(ref _denied, DecisionBuilder.DeniedBy(RefList));
+
+    /// <summary>The decision when this allow rule is the only one that matched, made once: it names the rule and its obligations.</summary>
+    public Decision AllowedAlone => _allowed ?? Publish(ref _allowed,
+        DecisionBuilder.Allowed(RefList, new Obligations(Session.MaxTtl, Mfa, Session.RecordingRequired, Session.Moderated, Session.IdleTimeout)));
+
+    /// <summary>The decision when several allow rules matched: their references, obligations merged.</summary>
+    public static Decision AllowedTogether(IReadOnlyList<CompiledRule> allowed) =>
+        DecisionBuilder.Allowed([.. allowed.Select(r => r.Ref)], DecisionBuilder.Merge(allowed.Select(r => r.Session), allowed.Select(r => r.Mfa)));
+
+    private static Decision Publish(ref Decision? field, Decision made) => Interlocked.CompareExchange(ref field, made, null) ?? made;
 
     public RuleConditions Conditions => Source.Conditions;
 

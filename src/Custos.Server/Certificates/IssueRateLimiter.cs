@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+
+namespace Custos.Server.Certificates;
+
+/// <summary>
+/// A token bucket per identity (per instance): <c>burst</c> certificates at once, refilled at <c>ratePerMinute</c>.
+/// Idle buckets are dropped once full again, so memory follows the active identities.
+/// </summary>
+public sealed class IssueRateLimiter(int ratePerMinute, int burst, TimeProvider time)
+{
+    private sealed class Bucket
+    {
+        public double Tokens;
+        public long UpdatedAt;
+    }
+
+    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly double _perTick = ratePerMinute / (double)TimeSpan.TicksPerMinute;
+
+    /// <summary>Takes one token for <paramref name="identityId"/>; when none is left, how long until one is.</summary>
+    public bool TryTake(string identityId, out TimeSpan retryAfter)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        var bucket = _buckets.GetOrAdd(identityId, _ => new Bucket { Tokens = burst, UpdatedAt = now });
+        lock (bucket)
+        {
+            bucket.Tokens = Math.Min(burst, bucket.Tokens + (Math.Max(0, now - bucket.UpdatedAt) * _perTick));
+            bucket.UpdatedAt = now;
+            if (bucket.Tokens >= 1)
+            {
+                bucket.Tokens -= 1;
+                retryAfter = TimeSpan.Zero;
+                if (_buckets.Count > 100_000) Sweep(now);
+                return true;
+            }
+            retryAfter = TimeSpan.FromTicks((long)Math.Ceiling((1 - bucket.Tokens) / _perTick));
+            return false;
+        }
+    }
+
+    private void Sweep(long now)
+    {
+        foreach (var (id, bucket) in _buckets)
+        {
+            lock (bucket)
+            {
+                if (bucket.Tokens + ((now - bucket.UpdatedAt) * _perTick) >= burst) _buckets.TryRemove(id, out _);
+            }
+        }
+    }
+}
