@@ -8,8 +8,9 @@ namespace Custos.Cli.Ssh;
 /// <summary>
 /// <c>custos ssh-host-key-check</c> (hidden): the <c>KnownHostsCommand</c> that <c>custos ssh</c> gives ssh for a node
 /// registered with a host key fingerprint. ssh runs it with the key the node offered; it prints a known_hosts line for
-/// that key only when the key's SHA-256 fingerprint is the registered one. Anything else prints nothing, so ssh (with
-/// <c>StrictHostKeyChecking=yes</c>) refuses the connection: the check fails closed.
+/// that key only when the key's SHA-256 fingerprint is the registered one. Another key makes it say why and exit 1,
+/// on which ssh ends the connection ("KnownHostsCommand failed"); anything else prints nothing, so ssh, with
+/// <c>StrictHostKeyChecking=yes</c>, knows no key for the host and refuses it. The check fails closed.
 /// </summary>
 public static class HostKeyCheck
 {

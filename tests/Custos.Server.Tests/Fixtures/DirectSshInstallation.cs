@@ -122,7 +122,8 @@ public sealed class DirectSshInstallation : IAsyncLifetime
     /// <summary>Invites NAME with ROLES, accepts the invitation in NAME's own home and logs in (which makes the key pair).</summary>
     private async Task<CliHome> EnrolAsync(string name, string roles)
     {
-        var password = $"{name} direct ssh passphrase 9 custos";
+        // Passwords may not contain the user name.
+        var password = $"direct ssh passphrase {name.Length * 7} for the tests {roles.Length}";
         var invitation = _root.Combine(name + ".invitation");
         Succeeded(await Admin.RunAsync("admin", "users", "add", name, "--roles", roles, "--out", invitation));
         var home = new CliHome(_root.Combine(name + "-home"));
