@@ -37,6 +37,13 @@ public sealed class SshCommandLineTests
     }
 
     [Fact]
+    public void Plain_words_after_the_node_are_the_command_too_as_with_ssh()
+    {
+        var (_, command) = TargetAndCommand(Parse("ssh", "root@node-a", "uptime"));
+        Assert.Equal(["uptime"], command);
+    }
+
+    [Fact]
     public void Without_a_command_the_session_is_a_shell()
     {
         var (target, command) = TargetAndCommand(Parse("ssh", "node-a"));

@@ -65,6 +65,16 @@ public sealed partial class DirectSshEndToEndTests(DirectSshInstallation install
     }
 
     [Fact]
+    public async Task A_shorter_ttl_asked_for_is_the_certificates_lifetime()
+    {
+        var printed = await Alice.RunAsync("ssh", "root@node-a", "--ttl", "90s", "--print-only");
+        Assert.True(printed.ExitCode == 0, printed.ToString());
+        var certificate = await DescribeAsync(DirectSshInstallation.CertificateFile(Alice));
+        Assert.True(certificate.ValidBefore <= DateTimeOffset.UtcNow + TimeSpan.FromSeconds(90) + TimeSpan.FromSeconds(2), certificate.Text);
+        Assert.True(certificate.ValidBefore - certificate.ValidAfter <= TimeSpan.FromSeconds(90) + ClockSkewAllowance + TimeSpan.FromSeconds(1), certificate.Text);
+    }
+
+    [Fact]
     public async Task A_certificate_for_root_at_node_b_is_refused_by_node_a()
     {
         var forB = await CertificateForAsync("node-b");
