@@ -7,6 +7,7 @@ using Custos.Benchmarks.Identity;
 // dotnet run -c Release -- login-load [--rates 30,40,50] [--seconds 20] [--users 20] [--storm 200] [--hash-concurrency N]
 // dotnet run -c Release -- api-roundtrip [--requests 20000] [--warmup 3000]
 // dotnet run -c Release -- policy-http [--resources 100000] [--roles 1000] [--requests 20000] [--warmup 3000]
+// dotnet run -c Release -- cert-issue [--callers 64] [--seconds 10]
 // dotnet run -c Release -- [BenchmarkDotNet arguments]      (in-process micro-benchmarks)
 return args.FirstOrDefault() switch
 {
@@ -14,6 +15,7 @@ return args.FirstOrDefault() switch
     "verify" => await AuditVerifyLoad.RunAsync(args[1..]),
     "login-load" => await LoginLoad.RunAsync(args[1..]),
     "api-roundtrip" => await ApiRoundTripLoad.RunAsync(args[1..]),
+    "cert-issue" => await Custos.Benchmarks.Certificates.CertificateIssueLoad.RunAsync(args[1..]),
     "policy-http" => await Custos.Benchmarks.Policy.PolicyHttpLoad.RunAsync(args[1..]),
     _ => Run(args),
 };

@@ -26,7 +26,7 @@ namespace Custos.Server.Certificates;
 /// those sessions go through the gateway. Every issuance and refusal is audited (<c>ssh_cert.issue</c>); the
 /// certificate is returned only after its event is durable.
 /// </summary>
-public sealed partial class SshCertificateIssuer(SshCaService ca, PolicyService policy, IPolicyStore inventory, CustosRuntime runtime, TimeProvider time)
+public sealed partial class SshCertificateIssuer(SshCaService ca, PolicyService policy, CustosRuntime runtime, TimeProvider time)
 {
     public const int MaxCommandLength = 4096;
 
@@ -56,7 +56,7 @@ public sealed partial class SshCertificateIssuer(SshCaService ca, PolicyService 
             return Problems.Validation("ttl", "expected a duration such as 2m or 5m");
         if (ttl > defaultTtl) ttl = defaultTtl;
 
-        var node = await inventory.GetResourceAsync(request.Node, cancellationToken).ConfigureAwait(false);
+        var node = policy.FindResource(request.Node);
         if (node is null) return Problems.NotFound($"no node named {request.Node}");
         if (node.Kind != ResourceKind.SshNode) return Problems.Validation("node", $"{request.Node} is a {node.Kind.ToName()}, not an ssh_node");
 

@@ -38,7 +38,7 @@ public sealed class PolicyUnavailableException : Exception
 /// </summary>
 public sealed partial class PolicyService(IPolicyStore store, CustosRuntime runtime, TimeProvider time, ILogger<PolicyService> logger) : IDisposable
 {
-    private sealed record State(PolicySet Set, long Version, IReadOnlyList<string> UnreadableRoles);
+    private sealed record State(PolicySet Set, long Version, IReadOnlyList<string> UnreadableRoles, IReadOnlyDictionary<string, StoredResource> Inventory);
 
     private volatile State? _state;
     private readonly SemaphoreSlim _reload = new(1, 1);
@@ -51,6 +51,13 @@ public sealed partial class PolicyService(IPolicyStore store, CustosRuntime runt
 
     /// <summary>The store's policy version the current set was compiled from.</summary>
     public long Version => _state?.Version ?? -1;
+
+    /// <summary>
+    /// The inventory entry (address, port, host key trust) the current policy was compiled with, or null; read from
+    /// memory, so that issuing a certificate does not read the database.
+    /// </summary>
+    public StoredResource? FindResource(string name) =>
+        (_state ?? throw new PolicyUnavailableException("the policy is not loaded yet")).Inventory.GetValueOrDefault(name);
 
     /// <summary>Roles stored but unreadable by this version (compiled as deny-all).</summary>
     public IReadOnlyList<string> UnreadableRoles => _state?.UnreadableRoles ?? [];
@@ -113,7 +120,7 @@ public sealed partial class PolicyService(IPolicyStore store, CustosRuntime runt
             var started = time.GetTimestamp();
             var set = PolicySet.Compile(documents, mappings, resources.Select(r => r.ToPolicyResource()));
             LogCompiled(logger, version, documents.Count, mappings.Count, resources.Count, time.GetElapsedTime(started).TotalMilliseconds);
-            _state = new State(set, version, unreadable);
+            _state = new State(set, version, unreadable, resources.ToDictionary(r => r.Name, StringComparer.Ordinal));
         }
         finally
         {
