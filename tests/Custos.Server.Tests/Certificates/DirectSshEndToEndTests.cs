@@ -95,8 +95,7 @@ public sealed partial class DirectSshEndToEndTests(DirectSshInstallation install
     {
         var result = await installation.Bob.RunAsync("ssh", "root@node-a", "--", "id");
         Assert.Equal((1, ""), (result.ExitCode, result.Stdout));
-        Assert.StartsWith("custos ssh: ", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("ssh.exec", result.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("custos ssh: ssh.exec as root on node-a is not allowed: ", result.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(DirectSshInstallation.CertificateFile(installation.Bob)), "a refused request left a certificate behind");
     }
 
@@ -105,10 +104,21 @@ public sealed partial class DirectSshEndToEndTests(DirectSshInstallation install
     {
         var result = await installation.Carol.RunAsync("ssh", "root@node-a", "--", "id", "-un");
         Assert.Equal((1, ""), (result.ExitCode, result.Stdout));
-        Assert.StartsWith("custos ssh: ", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("record", result.Stderr, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("gateway", result.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith("custos ssh: the policy requires recording for this access (recorded-ssh/allow)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("gateway", result.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(DirectSshInstallation.CertificateFile(installation.Carol)), "a refused request left a certificate behind");
+    }
+
+    [Fact]
+    public async Task A_role_pinning_source_networks_gives_a_source_address_certificate_that_sshd_honours_from_there()
+    {
+        var result = await installation.Dave.RunAsync("ssh", "root@node-a", "--", "id", "-un");
+        Assert.True(result.ExitCode == 0, $"{result}\nsshd:\n{installation.NodeA.LogText}");
+        Assert.Equal("root\n", result.Stdout);
+        var certificate = await DescribeAsync(DirectSshInstallation.CertificateFile(installation.Dave));
+        Assert.Equal("127.0.0.0/8", certificate.CriticalOptions.GetValueOrDefault("source-address"));
+        Assert.Equal("id -un", certificate.CriticalOptions.GetValueOrDefault("force-command"));
+        Assert.Matches(@"^dave/\S+$", certificate.KeyId);
     }
 
     [Fact]

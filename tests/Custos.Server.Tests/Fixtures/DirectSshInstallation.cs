@@ -11,7 +11,8 @@ namespace Custos.Server.Tests.Fixtures;
 /// <list type="bullet">
 /// <item>alice, with the role <c>direct-ssh</c> (ssh.session and ssh.exec as root on the nodes labelled suite=direct-ssh);</item>
 /// <item>bob, with no role that reaches a node;</item>
-/// <item>carol, with the role <c>recorded-ssh</c>, which allows the same but requires recording.</item>
+/// <item>carol, with the role <c>recorded-ssh</c>, which allows the same but requires recording;</item>
+/// <item>dave, with the role <c>pinned-ssh</c>: ssh.exec as root from 127.0.0.0/8 only.</item>
 /// </list>
 /// The inventory: <c>node-a</c> (the sshd, registered with its host key fingerprint), <c>node-b</c> (registered, no
 /// sshd: its certificates are tried against node-a) and <c>node-impostor</c> (node-a's address, another key's fingerprint).
@@ -35,6 +36,8 @@ public sealed class DirectSshInstallation : IAsyncLifetime
     public CliHome Bob { get; private set; } = null!;
 
     public CliHome Carol { get; private set; } = null!;
+
+    public CliHome Dave { get; private set; } = null!;
 
     /// <summary>The user CA lines as <c>custos admin ca export --type user</c> printed them (node-a's TrustedUserCAKeys).</summary>
     public string UserCaLines { get; private set; } = "";
@@ -107,9 +110,20 @@ public sealed class DirectSshInstallation : IAsyncLifetime
               logins: [root]
               session: { recording: required }
             """);
+        await CreateRoleAsync("pinned-ssh", """
+            kind: role
+            name: pinned-ssh
+            description: Root on the direct-ssh test nodes, from loopback only
+            allow:
+              resources: [{ kind: ssh_node, labels: { suite: direct-ssh } }]
+              actions: [ssh.exec]
+              logins: [root]
+              conditions: { source_networks: [127.0.0.0/8] }
+            """);
         Alice = await EnrolAsync("alice", "user,direct-ssh");
         Bob = await EnrolAsync("bob", "user");
         Carol = await EnrolAsync("carol", "user,recorded-ssh");
+        Dave = await EnrolAsync("dave", "user,pinned-ssh");
     }
 
     private async Task CreateRoleAsync(string name, string document)
