@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Custos.Server.Tests.Fixtures;
+using Custos.Testing;
 using Custos.Testing.OpenSsh;
 
 namespace Custos.Server.Tests.Certificates;
@@ -37,6 +39,34 @@ public sealed partial class DirectSshEndToEndTests(DirectSshInstallation install
         var result = await Alice.RunAsync("echo shell-for-$(id -un)\nexit 7\n", ["ssh", "root@node-a"]);
         Assert.True(result.ExitCode == 7, $"{result}\nsshd:\n{installation.NodeA.LogText}");
         Assert.Contains("shell-for-root\n", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_a_terminal_the_session_gets_a_pty_which_the_certificate_permits()
+    {
+        // script(1) gives custos, and so ssh, a terminal; the remote shell then runs on a pty of its own.
+        var start = new ProcessStartInfo("script", ["-q", "-e", "-c", $"dotnet '{CustosProcess.CustosDll}' ssh root@node-a", "/dev/null"])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        start.Environment["CUSTOS_HOME"] = Alice.Root;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.StandardInput.WriteAsync("echo pty=$(tty)\nexit 3\n");
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(Timeouts.Command);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        var text = await output;
+        Assert.True(process.ExitCode == 3, $"exit {process.ExitCode}:\n{text}\nsshd:\n{installation.NodeA.LogText}");
+        Assert.Matches(@"pty=/dev/pts/\d+", text);
     }
 
     [Fact]
