@@ -118,6 +118,8 @@ public static class CustosServer
         builder.Services.AddSingleton<Custos.Core.Crypto.ISecretStore>(store);
         builder.Services.AddSingleton<Certificates.SshCaService>();
         builder.Services.AddSingleton<Certificates.SshCertificateIssuer>();
+        builder.Services.AddSingleton<Custos.Core.Credentials.ISshRevocationStore>(store);
+        builder.Services.AddSingleton<Certificates.SshRevocationService>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             ctx.ProblemDetails.Extensions["request_id"] = ctx.HttpContext.TraceIdentifier;

@@ -56,3 +56,37 @@ public abstract partial class RelationalStore : ISshCaStore
             FromMicros(reader.GetInt64(5)), FromMicros(reader.GetInt64(6)));
     }
 }
+
+/// <summary>The SSH KRL entries (<see cref="ISshRevocationStore"/>).</summary>
+public abstract partial class RelationalStore : ISshRevocationStore
+{
+    private const string RevocationColumns = "kind, value, reason, revoked_by, revoked_at_us, expires_at_us";
+
+    public async Task<bool> AddSshRevocationAsync(SshRevocation revocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(revocation);
+        return await RunAsync(command => Sql(command, $"INSERT INTO ssh_revocations ({RevocationColumns}) VALUES (@kind, @value, @reason, @by, @at, @expires) ON CONFLICT DO NOTHING",
+                ("kind", revocation.Kind.ToName()), ("value", revocation.Value), ("reason", revocation.Reason), ("by", revocation.RevokedBy),
+                ("at", ToMicros(revocation.RevokedAt)), ("expires", ToMicros(revocation.ExpiresAt)))
+            .ExecuteNonQueryAsync(cancellationToken), cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public Task<IReadOnlyList<SshRevocation>> ListSshRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<SshRevocation>>(async command =>
+        {
+            var list = new List<SshRevocation>();
+            await using var reader = await Sql(command, $"SELECT {RevocationColumns} FROM ssh_revocations WHERE expires_at_us IS NULL OR expires_at_us > @now ORDER BY kind, value",
+                ("now", ToMicros(now))).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!SshRevocationKinds.TryParse(reader.GetString(0), out var kind))
+                    throw new StorageException(StorageFailure.Foreign, $"database: stored SSH revocation has an unknown kind '{reader.GetString(0)}'");
+                list.Add(new SshRevocation(kind, reader.GetString(1), reader.GetString(2), reader.GetString(3), FromMicros(reader.GetInt64(4)), NullableMicros(reader, 5)));
+            }
+            return list;
+        }, cancellationToken);
+
+    public Task<int> PruneSshRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync(command => Sql(command, "DELETE FROM ssh_revocations WHERE expires_at_us IS NOT NULL AND expires_at_us <= @now", ("now", ToMicros(now)))
+            .ExecuteNonQueryAsync(cancellationToken), cancellationToken);
+}

@@ -39,3 +39,26 @@ public abstract partial class StoreContract
         Assert.Equal(["user-1", "user-3"], (await store.ListSshCaKeysAsync(None)).Select(k => k.Id).Order(StringComparer.Ordinal));
     }
 }
+
+/// <summary>The SSH revocation storage contract (<see cref="ISshRevocationStore"/>), run on SQLite and on PostgreSQL.</summary>
+public abstract partial class StoreContract
+{
+    [Fact]
+    public async Task SshRevocation_entries_are_idempotent_listed_until_they_expire_and_pruned()
+    {
+        var store = await MigratedAsync();
+        var serial = new SshRevocation(SshRevocationKind.Serial, "12345", "lost laptop", "admin", T0, T0.AddHours(1));
+        var key = new SshRevocation(SshRevocationKind.Key, "SHA256:abc", "compromised", "admin", T0, null);
+        var keyId = new SshRevocation(SshRevocationKind.KeyId, "alice/s1", "user suspended", "admin", T0, T0.AddMinutes(10));
+        Assert.True(await store.AddSshRevocationAsync(serial, None));
+        Assert.True(await store.AddSshRevocationAsync(key, None));
+        Assert.True(await store.AddSshRevocationAsync(keyId, None));
+        Assert.False(await store.AddSshRevocationAsync(serial with { Reason = "again" }, None));
+        Assert.Equal([key, keyId, serial], await store.ListSshRevocationsAsync(T0, None));
+        // Expired entries drop out of the list at once and out of the table when pruned; kept-for-good ones stay.
+        Assert.Equal([key, serial], await store.ListSshRevocationsAsync(T0.AddMinutes(10), None));
+        Assert.Equal(0, await store.PruneSshRevocationsAsync(T0.AddMinutes(5), None));
+        Assert.Equal(2, await store.PruneSshRevocationsAsync(T0.AddHours(2), None));
+        Assert.Equal([key], await store.ListSshRevocationsAsync(T0, None));
+    }
+}

@@ -48,7 +48,7 @@ internal static class PolicyHttpLoad
         {
             var team = (r % 100).ToString(CultureInfo.InvariantCulture);
             var role = $"kind: role\nname: team-{r.ToString(CultureInfo.InvariantCulture)}\nallow:\n  resources: [{{ kind: database, labels: {{ team: t{team}, env: [staging, dev] }} }}]\n" +
-                $"  actions: [db.connect, db.query.read]\n  db_users: [app]\ndeny:\n  resources: [{{ kind: database, labels: {{ env: prod }} }}]\n  actions: [db.query.write]\n";
+                $"  actions: [db.connect, db.query.read]\n  db_users: [app]\n  db_names: [\"*\"]\ndeny:\n  resources: [{{ kind: database, labels: {{ env: prod }} }}]\n  actions: [db.query.write]\n";
             var w0 = Stopwatch.GetTimestamp();
             await BenchServer.PostAsync<RoleWriteResponse>(client, "/v1/roles", new RoleWriteRequest(role, null));
             writes.RecordValue(Stopwatch.GetTimestamp() - w0);

@@ -73,3 +73,53 @@ public interface ISshCaStore
     /// </summary>
     Task<bool> TryAddSshCaKeyAsync(SshCaKeyRecord key, SealedSecret privateKey, CancellationToken cancellationToken);
 }
+
+/// <summary>What a KRL entry revokes: one certificate serial, one key (by SHA-256 fingerprint, certificates of it included), or one certificate key id.</summary>
+public enum SshRevocationKind
+{
+    Serial,
+    Key,
+    KeyId,
+}
+
+/// <summary>
+/// A revocation as stored. <see cref="Value"/>: the serial in decimal, the key's <c>SHA256:…</c> fingerprint, or the
+/// key id. <see cref="ExpiresAt"/>: when no certificate it covers can be valid any more (then it is pruned from the
+/// KRL); null keeps it for good (revoked keys).
+/// </summary>
+public sealed record SshRevocation(SshRevocationKind Kind, string Value, string Reason, string RevokedBy, DateTimeOffset RevokedAt, DateTimeOffset? ExpiresAt);
+
+/// <summary>Storage port for the SSH key revocation list (KRL) of the user CA.</summary>
+public interface ISshRevocationStore
+{
+    /// <summary>Adds a revocation; idempotent per (kind, value): false when it was already revoked (nothing changes).</summary>
+    Task<bool> AddSshRevocationAsync(SshRevocation revocation, CancellationToken cancellationToken);
+
+    /// <summary>Revocations still in force at <paramref name="now"/> (not expired), in (kind, value) order.</summary>
+    Task<IReadOnlyList<SshRevocation>> ListSshRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Deletes revocations that expired before <paramref name="now"/>; returns how many.</summary>
+    Task<int> PruneSshRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+public static class SshRevocationKinds
+{
+    public static string ToName(this SshRevocationKind kind) => kind switch
+    {
+        SshRevocationKind.Serial => "serial",
+        SshRevocationKind.Key => "key",
+        SshRevocationKind.KeyId => "key_id",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static bool TryParse(string? name, out SshRevocationKind kind)
+    {
+        switch (name)
+        {
+            case "serial": kind = SshRevocationKind.Serial; return true;
+            case "key": kind = SshRevocationKind.Key; return true;
+            case "key_id": kind = SshRevocationKind.KeyId; return true;
+            default: kind = default; return false;
+        }
+    }
+}

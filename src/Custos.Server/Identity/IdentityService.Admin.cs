@@ -167,8 +167,12 @@ public sealed partial class IdentityService
         if (problem is not null) return problem;
         var type = status switch { IdentityStatus.Active => "user.resume", IdentityStatus.Suspended => "user.suspend", _ => "user.disable" };
         if (identity!.Status == status) return Results.Ok(await ToDtoAsync(identity, cancellationToken).ConfigureAwait(false));
-        return await ApplyUpdateAsync(caller, identity, identity with { Status = status, Revision = identity.Revision + 1 }, identity.Revision, type, info,
+        var result = await ApplyUpdateAsync(caller, identity, identity with { Status = status, Revision = identity.Revision + 1 }, identity.Revision, type, info,
             new JsonObject { ["previous_status"] = identity.Status.ToName() }, cancellationToken).ConfigureAwait(false);
+        // Certificates outlive nothing they were issued for: a suspended or disabled identity's go into the next KRL.
+        if (status != IdentityStatus.Active && result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status200OK })
+            await sshRevocations.RevokeIdentityAsync(identity, $"{identity.Kind.ToName()} {status.ToName()}", caller.Actor, info, cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     private async Task<IResult> ApplyUpdateAsync(CustosPrincipal caller, IdentityRecord before, IdentityRecord after, long expectedRevision, string auditType,

@@ -23,6 +23,7 @@ public sealed partial class IdentityService(
     SessionCache sessions,
     LoginThrottle throttle,
     Policy.PolicyService policy,
+    Certificates.SshRevocationService sshRevocations,
     TimeProvider time)
 {
     public const string TotpIssuer = "Custos";

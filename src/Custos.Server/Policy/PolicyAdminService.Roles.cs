@@ -43,14 +43,14 @@ public sealed partial class PolicyAdminService
             return exists ? RoleExists(document.Name) : Results.Ok(new RoleWriteResponse(true, true, null, findings, diff));
         }
         var role = new StoredRole(document.Name, yaml, 1, Now(), caller.Identity.Name);
-        if (!await store.TryCreateRoleAsync(role, cancellationToken).ConfigureAwait(false)) return RoleExists(document.Name);
+        if (!await policy.WriteAsync(() => store.TryCreateRoleAsync(role, cancellationToken), created => created ? set => set.WithRole(document) : null, cancellationToken).ConfigureAwait(false))
+            return RoleExists(document.Name);
         await AuditAsync("role.create", caller, info, "role/" + role.Name, new JsonObject
         {
             ["revision"] = 1,
             ["after_sha256"] = Digests.Of(yaml),
             ["lint"] = new JsonArray([.. findings.Select(f => (JsonNode)f.Code)]),
         }, cancellationToken).ConfigureAwait(false);
-        await policy.ApplyLocalChangeAsync(set => set.WithRole(document), cancellationToken).ConfigureAwait(false);
         return Results.Created($"/v1/roles/{role.Name}", new RoleWriteResponse(false, true, ToDto(role), findings, diff));
     }
 
@@ -78,7 +78,8 @@ public sealed partial class PolicyAdminService
         if (dryRun || yaml == before.Yaml)
             return Results.Ok(new RoleWriteResponse(dryRun, yaml != before.Yaml, dryRun ? null : ToDto(before), findings, diff));
         var role = new StoredRole(name, yaml, expected + 1, Now(), caller.Identity.Name);
-        switch (await store.UpdateRoleAsync(role, expected, cancellationToken).ConfigureAwait(false))
+        switch (await policy.WriteAsync(() => store.UpdateRoleAsync(role, expected, cancellationToken),
+            result => result == PolicyUpdateResult.Updated ? set => set.WithRole(document) : null, cancellationToken).ConfigureAwait(false))
         {
             case PolicyUpdateResult.NotFound: return NoRole(name);
             case PolicyUpdateResult.Stale: return Stale("role", name, expected);
@@ -90,7 +91,6 @@ public sealed partial class PolicyAdminService
             ["after_sha256"] = Digests.Of(yaml),
             ["lint"] = new JsonArray([.. findings.Select(f => (JsonNode)f.Code)]),
         }, cancellationToken).ConfigureAwait(false);
-        await policy.ApplyLocalChangeAsync(set => set.WithRole(document), cancellationToken).ConfigureAwait(false);
         return Results.Ok(new RoleWriteResponse(false, true, ToDto(role), findings, diff));
     }
 
@@ -105,13 +105,13 @@ public sealed partial class PolicyAdminService
         if (mappings.Count > 0)
             return Problems.Conflict("role-in-use", "Role in use",
                 $"role mappings assign {name}: {string.Join(", ", mappings.Take(10).Select(m => $"{m.TraitKey}={m.TraitValue}"))}; remove them first (custos admin role-mappings rm)");
-        if (!await store.DeleteRoleAsync(name, cancellationToken).ConfigureAwait(false)) return NoRole(name);
+        if (!await policy.WriteAsync(() => store.DeleteRoleAsync(name, cancellationToken), deleted => deleted ? set => set.WithoutRole(name) : null, cancellationToken).ConfigureAwait(false))
+            return NoRole(name);
         await AuditAsync("role.delete", caller, info, "role/" + name, new JsonObject
         {
             ["revision"] = before.Revision,
             ["before_sha256"] = Digests.Of(before.Yaml),
         }, cancellationToken).ConfigureAwait(false);
-        await policy.ApplyLocalChangeAsync(set => set.WithoutRole(name), cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
 
@@ -163,10 +163,11 @@ public sealed partial class PolicyAdminService
         var before = await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false);
         if (before.Count >= MaxMappings) return Problems.Conflict("too-many-mappings", "Too many role mappings", $"at most {MaxMappings} role mappings");
         var mapping = new RoleMapping(request.Trait, request.Value, request.Role);
-        if (!await store.AddRoleMappingAsync(mapping, cancellationToken).ConfigureAwait(false))
+        var (added, after) = await policy.WriteAsync(async () => (await store.AddRoleMappingAsync(mapping, cancellationToken).ConfigureAwait(false),
+            await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false)), r => r.Item1 ? set => set.WithMappings(r.Item2) : null, cancellationToken).ConfigureAwait(false);
+        if (!added)
             return Results.Ok(ToDto(mapping));
-        var after = await AuditMappingAsync("role_mapping.add", caller, info, mapping, before, cancellationToken).ConfigureAwait(false);
-        await policy.ApplyLocalChangeAsync(set => set.WithMappings(after), cancellationToken).ConfigureAwait(false);
+        await AuditMappingAsync("role_mapping.add", caller, info, mapping, before, after, cancellationToken).ConfigureAwait(false);
         return Results.Created("/v1/role-mappings", ToDto(mapping));
     }
 
@@ -175,17 +176,17 @@ public sealed partial class PolicyAdminService
         if (CheckMapping(trait, value, role) is { } bad) return bad;
         var mapping = new RoleMapping(trait!, value!, role!);
         var before = await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false);
-        if (!await store.RemoveRoleMappingAsync(mapping, cancellationToken).ConfigureAwait(false))
+        var (removed, after) = await policy.WriteAsync(async () => (await store.RemoveRoleMappingAsync(mapping, cancellationToken).ConfigureAwait(false),
+            await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false)), r => r.Item1 ? set => set.WithMappings(r.Item2) : null, cancellationToken).ConfigureAwait(false);
+        if (!removed)
             return Problems.NotFound($"no role mapping {Clip(trait)}={Clip(value)} → {Clip(role)}");
-        var after = await AuditMappingAsync("role_mapping.remove", caller, info, mapping, before, cancellationToken).ConfigureAwait(false);
-        await policy.ApplyLocalChangeAsync(set => set.WithMappings(after), cancellationToken).ConfigureAwait(false);
+        await AuditMappingAsync("role_mapping.remove", caller, info, mapping, before, after, cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
 
-    /// <summary>Audits a mapping change; returns the mappings as stored after it.</summary>
-    private async Task<IReadOnlyList<RoleMapping>> AuditMappingAsync(string type, CustosPrincipal caller, RequestInfo info, RoleMapping mapping, IReadOnlyList<RoleMapping> before, CancellationToken cancellationToken)
+    private async Task AuditMappingAsync(string type, CustosPrincipal caller, RequestInfo info, RoleMapping mapping, IReadOnlyList<RoleMapping> before,
+        IReadOnlyList<RoleMapping> after, CancellationToken cancellationToken)
     {
-        var after = await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false);
         await AuditAsync(type, caller, info, "role/" + mapping.Role, new JsonObject
         {
             ["trait"] = mapping.TraitKey,
@@ -194,7 +195,6 @@ public sealed partial class PolicyAdminService
             ["before_sha256"] = Digests.Of(MappingsText(before)),
             ["after_sha256"] = Digests.Of(MappingsText(after)),
         }, cancellationToken).ConfigureAwait(false);
-        return after;
     }
 
     /// <summary>One line per mapping, JSON-quoted fields, in store order: the text the mapping digests are taken over.</summary>

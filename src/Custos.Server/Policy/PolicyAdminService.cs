@@ -14,8 +14,9 @@ namespace Custos.Server.Policy;
 /// <summary>
 /// Writes to the policy's inputs — resources, roles, role mappings — with validation, optimistic concurrency and an
 /// audit event carrying SHA-256 digests of the content before and after. The event is appended after the change
-/// commits and before the answer; the compiled policy of this instance is refreshed before the answer, so the caller's
-/// next request sees the change (other instances within <c>policy.poll_interval</c>).
+/// commits and before the answer; the compiled policy of this instance is brought up to date within the write
+/// (<see cref="PolicyService.WriteAsync"/>), so the caller's next request sees the change (other instances within
+/// <c>policy.poll_interval</c>).
 /// </summary>
 public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService policy, CustosRuntime runtime, TimeProvider time)
 {
@@ -31,8 +32,6 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
     private async Task AuditAsync(string type, CustosPrincipal caller, RequestInfo info, string target, JsonObject details, CancellationToken cancellationToken) =>
         await runtime.RequireAudit().AppendAsync(new AuditEntry(type, caller.Actor, AuditOutcome.Success, target, null, info.Source, info.RequestId, details),
             cancellationToken).ConfigureAwait(false);
-
-    private Task RefreshAsync(CancellationToken cancellationToken) => policy.RefreshAsync(force: false, cancellationToken);
 
     // ---- resources ----
 
@@ -68,7 +67,7 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
         var now = Now();
         var resource = Input(request, request.Name).Build(now, out var errors);
         if (resource is null) return Invalid(errors);
-        if (!await store.TryCreateResourceAsync(resource, cancellationToken).ConfigureAwait(false))
+        if (!await policy.WriteAsync(() => store.TryCreateResourceAsync(resource, cancellationToken), _ => null, cancellationToken).ConfigureAwait(false))
             return Problems.Conflict("already-exists", "Already exists", $"a resource named {resource.Name} exists");
         await AuditAsync("resource.create", caller, info, "resource/" + resource.Name, new JsonObject
         {
@@ -76,7 +75,6 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
             ["revision"] = 1,
             ["after_sha256"] = Digests.Of(InventoryYaml.CanonicalText(resource)),
         }, cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
         return Results.Created($"/v1/resources/{resource.Name}", ToDto(resource));
     }
 
@@ -92,7 +90,7 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
         var built = Input(request, name).Build(now, out var errors);
         if (built is null) return Invalid(errors);
         var resource = built with { CreatedAt = before.CreatedAt };
-        switch (await store.UpdateResourceAsync(resource, expected, cancellationToken).ConfigureAwait(false))
+        switch (await policy.WriteAsync(() => store.UpdateResourceAsync(resource, expected, cancellationToken), _ => null, cancellationToken).ConfigureAwait(false))
         {
             case PolicyUpdateResult.NotFound: return NoResource(name);
             case PolicyUpdateResult.Stale: return Stale("resource", name, expected);
@@ -103,20 +101,19 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
             ["before_sha256"] = Digests.Of(InventoryYaml.CanonicalText(before)),
             ["after_sha256"] = Digests.Of(InventoryYaml.CanonicalText(resource)),
         }, cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
         return Results.Ok(ToDto(resource with { Revision = expected + 1 }));
     }
 
     public async Task<IResult> DeleteResourceAsync(CustosPrincipal caller, string name, RequestInfo info, CancellationToken cancellationToken)
     {
         var before = await store.GetResourceAsync(name, cancellationToken).ConfigureAwait(false);
-        if (before is null || !await store.DeleteResourceAsync(name, cancellationToken).ConfigureAwait(false)) return NoResource(name);
+        if (before is null || !await policy.WriteAsync(() => store.DeleteResourceAsync(name, cancellationToken), _ => null, cancellationToken).ConfigureAwait(false))
+            return NoResource(name);
         await AuditAsync("resource.delete", caller, info, "resource/" + name, new JsonObject
         {
             ["revision"] = before.Revision,
             ["before_sha256"] = Digests.Of(InventoryYaml.CanonicalText(before)),
         }, cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
         return Results.NoContent();
     }
 
@@ -139,7 +136,7 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
         var before = await store.ListResourcesAsync(cancellationToken).ConfigureAwait(false);
         var byName = before.ToDictionary(r => r.Name, StringComparer.Ordinal);
         var changed = resources.Where(r => !byName.TryGetValue(r.Name, out var old) || !InventoryYaml.SameContent(old, r)).Select(r => r.Name).ToList();
-        var result = await store.UpsertResourcesAsync(resources, cancellationToken).ConfigureAwait(false);
+        var result = await policy.WriteAsync(() => store.UpsertResourcesAsync(resources, cancellationToken), _ => null, cancellationToken).ConfigureAwait(false);
         if (result.Created + result.Updated > 0)
         {
             var after = await store.ListResourcesAsync(cancellationToken).ConfigureAwait(false);
@@ -153,8 +150,7 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
                 ["after_sha256"] = Digests.Of(InventoryYaml.Write(after)),
                 ["changed"] = new JsonArray([.. changed.Take(1000).Select(n => (JsonNode)n)]),
             }, cancellationToken).ConfigureAwait(false);
-            await RefreshAsync(cancellationToken).ConfigureAwait(false);
-        }
+            }
         return Results.Ok(new ResourceImportResponse(result.Created, result.Updated, result.Unchanged));
     }
 

@@ -94,33 +94,9 @@ public sealed partial class PolicyService(IPolicyStore store, CustosRuntime runt
         await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // The version is read before the data: a write landing in between makes the data newer than the version,
-            // and the next poll loads again. Never the other way round (data older than the version it claims).
             var version = await store.GetPolicyVersionAsync(cancellationToken).ConfigureAwait(false);
-            if (!force && _state is { } current && current.Version == version)
-                return;
-            var roles = await store.ListRolesAsync(cancellationToken).ConfigureAwait(false);
-            var mappings = await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false);
-            var resources = await store.ListResourcesAsync(cancellationToken).ConfigureAwait(false);
-            var documents = new List<RoleDocument>(roles.Count);
-            var unreadable = new List<string>();
-            foreach (var role in roles)
-            {
-                if (RoleParser.TryParse(role.Yaml, out var document, out var errors) && document!.Name == role.Name)
-                {
-                    documents.Add(document);
-                    continue;
-                }
-                unreadable.Add(role.Name);
-                LogUnreadableRole(logger, role.Name, errors.Count > 0 ? errors[0].ToString() : "the name inside differs");
-                // A name no valid document can carry cannot be assigned either (assignments name valid roles only).
-                if (RoleParser.IsValidRoleName(role.Name))
-                    documents.Add(DenyAll(role.Name));
-            }
-            var started = time.GetTimestamp();
-            var set = PolicySet.Compile(documents, mappings, resources.Select(r => r.ToPolicyResource()));
-            LogCompiled(logger, version, documents.Count, mappings.Count, resources.Count, time.GetElapsedTime(started).TotalMilliseconds);
-            _state = new State(set, version, unreadable, resources.ToDictionary(r => r.Name, StringComparer.Ordinal));
+            if (force || _state is not { } current || current.Version != version)
+                await ReloadAsync(version, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -129,28 +105,62 @@ public sealed partial class PolicyService(IPolicyStore store, CustosRuntime runt
     }
 
     /// <summary>
-    /// After a local write that committed: when the store's version is exactly one past the compiled one (no other
-    /// write happened meanwhile), derives the new set with <paramref name="change"/> — a role recompiled against the
-    /// existing resource index, not the whole policy; otherwise (another instance wrote too) recompiles everything.
+    /// Runs a local write to the policy store and brings the compiled policy up to date before returning, holding the
+    /// reload lock throughout so the poller cannot recompile everything in between. When the store's version moved by
+    /// exactly one (no other instance wrote meanwhile) and <paramref name="change"/> gives a derivation for the
+    /// result — a role recompiled against the existing resource index, new mappings —, that is applied; otherwise
+    /// everything is recompiled (resource changes always are).
     /// </summary>
-    public async Task ApplyLocalChangeAsync(Func<PolicySet, PolicySet> change, CancellationToken cancellationToken)
+    public async Task<T> WriteAsync<T>(Func<Task<T>> write, Func<T, Func<PolicySet, PolicySet>?> change, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(change);
         await _reload.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var result = await write().ConfigureAwait(false);
             var version = await store.GetPolicyVersionAsync(cancellationToken).ConfigureAwait(false);
-            if (_state is { } current && version == current.Version + 1)
-            {
-                _state = current with { Set = change(current.Set), Version = version };
-                return;
-            }
+            if (_state is { } current && current.Version == version)
+                return result; // nothing was written
+            if (_state is { } before && version == before.Version + 1 && change(result) is { } derive)
+                _state = before with { Set = derive(before.Set), Version = version };
+            else
+                await ReloadAsync(version, cancellationToken).ConfigureAwait(false);
+            return result;
         }
         finally
         {
             _reload.Release();
         }
-        await RefreshAsync(force: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads everything and compiles it; the caller holds the reload lock.</summary>
+    private async Task ReloadAsync(long version, CancellationToken cancellationToken)
+    {
+        // The version is read before the data: a write landing in between makes the data newer than the version,
+        // and the next poll loads again. Never the other way round (data older than the version it claims).
+        var roles = await store.ListRolesAsync(cancellationToken).ConfigureAwait(false);
+        var mappings = await store.ListRoleMappingsAsync(cancellationToken).ConfigureAwait(false);
+        var resources = await store.ListResourcesAsync(cancellationToken).ConfigureAwait(false);
+        var documents = new List<RoleDocument>(roles.Count);
+        var unreadable = new List<string>();
+        foreach (var role in roles)
+        {
+            if (RoleParser.TryParse(role.Yaml, out var document, out var errors) && document!.Name == role.Name)
+            {
+                documents.Add(document);
+                continue;
+            }
+            unreadable.Add(role.Name);
+            LogUnreadableRole(logger, role.Name, errors.Count > 0 ? errors[0].ToString() : "the name inside differs");
+            // A name no valid document can carry cannot be assigned either (assignments name valid roles only).
+            if (RoleParser.IsValidRoleName(role.Name))
+                documents.Add(DenyAll(role.Name));
+        }
+        var started = time.GetTimestamp();
+        var set = PolicySet.Compile(documents, mappings, resources.Select(r => r.ToPolicyResource()));
+        LogCompiled(logger, version, documents.Count, mappings.Count, resources.Count, time.GetElapsedTime(started).TotalMilliseconds);
+        _state = new State(set, version, unreadable, resources.ToDictionary(r => r.Name, StringComparer.Ordinal));
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ public sealed class AccessControlTests
         "POST /v1/auth/webauthn/login/begin",
         "POST /v1/auth/webauthn/login/finish",
         "GET /v1/ca/ssh/{type}",
+        "GET /v1/ca/ssh/krl",
     ];
 
     [Fact]

@@ -44,3 +44,18 @@ public sealed record SshCertificateResponse(
     IReadOnlyList<string> KnownHosts,
     string? HostKeyFingerprint,
     ExplanationDto Explanation);
+
+/// <summary>
+/// <c>POST /v1/ca/ssh/revocations</c> (needs <c>sessions.revoke</c>): exactly one of a certificate serial (decimal), a
+/// public key line (the key and every certificate of it), or a user, bot or agent name (every certificate it may still
+/// hold).
+/// </summary>
+public sealed record SshRevocationRequest(string? Serial, string? PublicKey, string? User, string? Reason);
+
+/// <summary>One KRL entry: kind serial, key (SHA-256 fingerprint) or key_id; expires_at null for revoked keys (kept for good).</summary>
+public sealed record SshRevocationDto(string Kind, string Value, string Reason, string RevokedBy, string RevokedAt, string? ExpiresAt);
+
+/// <summary>What a revocation added (<see cref="Added"/> counts new entries; already revoked ones are not counted).</summary>
+public sealed record SshRevocationResponse(int Added, IReadOnlyList<SshRevocationDto> Entries);
+
+public sealed record SshRevocationListResponse(IReadOnlyList<SshRevocationDto> Revocations);

@@ -32,6 +32,24 @@ public static class CertificateEndpoints
         }).RequireSession().WithTags("ca").WithName("IssueSshCertificate").Accepts<SshCertificateRequest>("application/json").Produces<SshCertificateResponse>()
           .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(429)
           .WithSummary("A short-lived SSH user certificate for one node and login, decided by the policy engine (ssh.session, or ssh.exec with a command).");
+        app.MapGet("/v1/ca/ssh/krl", async (HttpContext http, SshRevocationService revocations, CancellationToken ct) =>
+        {
+            var (krl, etag) = await revocations.BuildKrlAsync(ct);
+            http.Response.Headers.ETag = etag;
+            if (http.Request.Headers.IfNoneMatch.Contains(etag)) return Results.StatusCode(StatusCodes.Status304NotModified);
+            return Results.Bytes(krl, "application/octet-stream", "custos_user_ca.krl");
+        }).AllowAnonymousCaller().WithTags("ca").WithName("GetSshKrl").Produces(200, contentType: "application/octet-stream").Produces(304)
+          .WithSummary("The user CA's key revocation list in OpenSSH's KRL format (sshd RevokedKeys), with an ETag; If-None-Match gives 304.");
+
+        app.MapGet("/v1/ca/ssh/revocations", (SshRevocationService revocations, CancellationToken ct) => revocations.ListAsync(ct))
+            .RequireAction(Core.Policy.PolicyActions.SessionsRead).WithTags("ca").WithName("ListSshRevocations").Produces<SshRevocationListResponse>();
+        app.MapPost("/v1/ca/ssh/revocations", async (HttpContext http, SshRevocationService revocations, CustosRuntime runtime, CancellationToken ct) =>
+        {
+            var (body, problem) = await JsonBody.ReadAsync<SshRevocationRequest>(http, 64 * 1024, ct);
+            return problem ?? await revocations.RevokeAsync(http.Principal(), body!, RequestInfo.From(http, runtime.Options.Identity), ct);
+        }).RequireAction(Core.Policy.PolicyActions.SessionsRevoke).WithTags("ca").WithName("RevokeSshCertificates").Accepts<SshRevocationRequest>("application/json")
+          .Produces<SshRevocationResponse>().ProducesProblem(400).ProducesProblem(404)
+          .WithSummary("Revoke a certificate (serial), a key, or every certificate of an identity; the next KRL carries it.");
         return app;
     }
 }
