@@ -4,6 +4,7 @@ using Custos.Cli.Audit;
 using Custos.Cli.Identity;
 using Custos.Cli.Policy;
 using Custos.Cli.Serve;
+using Custos.Cli.Ssh;
 
 namespace Custos.Cli;
 
@@ -20,6 +21,8 @@ public static class CustosCommandLine
         SessionCommands.Mfa(),
         EnrollmentCommands.Invite(),
         ReachableCommand.Create(),
+        SshCommand.Create(),
+        HostKeyCheck.Create(),
         AccessCommands.Create(),
         BotCommands.Create(),
         AuditCommands.Create(),

@@ -1,36 +1,28 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Custos.Ssh.Keys;
+using Custos.Testing.OpenSsh;
 
 namespace Custos.Ssh.Tests;
 
 /// <summary>
-/// A real sshd on a free loopback port with its own configuration, host key (written by Custos),
+/// A real sshd (<see cref="SshdProcess"/>) with its own configuration, host key (written by Custos),
 /// authorized_keys, trusted user CA keys and revocation list, all in a temporary directory.
 /// </summary>
 internal sealed class OpenSshServer : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly Process _process;
+    private readonly SshdProcess _sshd;
 
     public OpenSshServer(string authorizedKeys = "", string trustedUserCaKeys = "", byte[]? revokedKeys = null)
     {
-        Assert.True(File.Exists(OpenSshTools.Sshd), $"{OpenSshTools.Sshd} is required by the golden tests (scripts/test.sh installs OpenSSH).");
-        Directory.CreateDirectory("/run/sshd");
         using SshPrivateKey hostKey = SshPrivateKey.Generate();
         string hostKeyPath = _dir.Write("host_ed25519", hostKey.ToOpenSshText("custos test host"));
         string authorizedKeysPath = _dir.Write("authorized_keys", authorizedKeys);
         string caPath = _dir.Write("trusted_user_ca_keys", trustedUserCaKeys);
         string krlPath = _dir.File("revoked.krl");
         File.WriteAllBytes(krlPath, revokedKeys ?? []);
-        Port = FreePort();
-        string config = _dir.Write("sshd_config", string.Join('\n',
-            $"Port {Port}",
-            "ListenAddress 127.0.0.1",
+        _sshd = SshdProcess.Start(_dir.Path,
+        [
             $"HostKey {hostKeyPath}",
-            $"PidFile {_dir.File("sshd.pid")}",
-            "UsePAM no",
             "StrictModes no",
             "PermitRootLogin prohibit-password",
             "PasswordAuthentication no",
@@ -39,35 +31,14 @@ internal sealed class OpenSshServer : IDisposable
             $"AuthorizedKeysFile {authorizedKeysPath}",
             $"TrustedUserCAKeys {caPath}",
             $"RevokedKeys {krlPath}",
-            "LogLevel VERBOSE") + "\n");
-
-        var start = new ProcessStartInfo(OpenSshTools.Sshd) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string argument in new[] { "-D", "-e", "-f", config })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        _process = Process.Start(start)!;
-        _process.ErrorDataReceived += (_, e) => { lock (Log) { Log.Add(e.Data ?? string.Empty); } };
-        _process.BeginErrorReadLine();
-        WaitUntilListening();
+            "LogLevel VERBOSE",
+        ]);
     }
 
-    public int Port { get; }
+    public int Port => _sshd.Port;
 
-    /// <summary>sshd's log lines, for failure messages.</summary>
-    public List<string> Log { get; } = [];
-
-    public string LogText
-    {
-        get
-        {
-            lock (Log)
-            {
-                return string.Join('\n', Log);
-            }
-        }
-    }
+    /// <summary>sshd's log, for failure messages.</summary>
+    public string LogText => _sshd.LogText;
 
     /// <summary>Runs <c>ssh root@127.0.0.1 true</c> with the given identity (and certificate); true when login succeeded.</summary>
     public OpenSshTools.Result Login(string identityPath, string? certificatePath = null)
@@ -90,41 +61,7 @@ internal sealed class OpenSshServer : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit(5000);
-        }
-
-        _process.Dispose();
+        _sshd.Dispose();
         _dir.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private void WaitUntilListening()
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            Assert.False(_process.HasExited, $"sshd exited at start-up: {LogText}");
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-            }
-        }
-
-        Assert.Fail($"sshd did not listen on port {Port}: {LogText}");
     }
 }

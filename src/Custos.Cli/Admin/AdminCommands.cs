@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Custos.Cli.Certificates;
 using Custos.Cli.Identity;
 using Custos.Cli.Policy;
 using Custos.Core.Audit;
@@ -25,6 +26,7 @@ public static class AdminCommands
         ResourceCommands.Create(),
         RoleCommands.Create(),
         RoleMappingCommands.Create(),
+        CaCommands.Create(),
     };
 
     private static Command BootstrapTokenCommand()

@@ -18,16 +18,25 @@ public static class SecureFiles
     public static void CreateDirectory(string path)
     {
         if (Directory.Exists(path)) return;
-        Directory.CreateDirectory(path, DirectoryMode);
+        // Directory.CreateDirectory(path, mode) gives the mode to the last directory only: create each missing one.
+        var missing = new Stack<string>();
+        for (var dir = Path.GetFullPath(path); !Directory.Exists(dir); dir = Path.GetDirectoryName(dir)!) missing.Push(dir);
+        while (missing.TryPop(out var dir)) Directory.CreateDirectory(dir, DirectoryMode);
     }
 
+    /// <summary>Mode 0644, for public files that tools expect to be world-readable (an SSH public key or certificate).</summary>
+    public const UnixFileMode PublicFileMode = FileMode | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
     /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> atomically with mode 0600.</summary>
-    public static void WriteAtomic(string path, ReadOnlySpan<byte> contents)
+    public static void WriteAtomic(string path, ReadOnlySpan<byte> contents) => WriteAtomic(path, contents, FileMode);
+
+    /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> atomically with <paramref name="mode"/>.</summary>
+    public static void WriteAtomic(string path, ReadOnlySpan<byte> contents, UnixFileMode mode)
     {
         var temp = TempPathFor(path);
         try
         {
-            WriteNew(temp, contents);
+            WriteNew(temp, contents, mode);
             File.Move(temp, path, overwrite: true);
         }
         catch
@@ -47,13 +56,16 @@ public static class SecureFiles
     }
 
     /// <summary>Creates a new file 0600 (failing if it exists) and flushes it to disk.</summary>
-    public static void WriteNew(string path, ReadOnlySpan<byte> contents)
+    public static void WriteNew(string path, ReadOnlySpan<byte> contents) => WriteNew(path, contents, FileMode);
+
+    /// <summary>Creates a new file with <paramref name="mode"/> (failing if it exists) and flushes it to disk.</summary>
+    public static void WriteNew(string path, ReadOnlySpan<byte> contents, UnixFileMode mode)
     {
         using var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = System.IO.FileMode.CreateNew,
             Access = FileAccess.Write,
-            UnixCreateMode = FileMode,
+            UnixCreateMode = mode,
         });
         stream.Write(contents);
         stream.Flush(flushToDisk: true);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Custos.Cli.Client;
+using Custos.Cli.Ssh;
 using Custos.Server.Api.Identity;
 
 namespace Custos.Cli.Identity;
@@ -13,7 +14,7 @@ public static class SessionCommands
         var user = new Option<string?>("--user") { Description = "Your user name (defaults to the profile's)." };
         var passwordStdin = CommonOptions.PasswordStdin("Read the password from the first line of standard input.");
         var otp = CommonOptions.Otp();
-        var command = new Command("login", "Log in to a Custos server; remembers the server in the profile and the session token in $CUSTOS_HOME/token.")
+        var command = new Command("login", "Log in to a Custos server; remembers the server in the profile and the session token in $CUSTOS_HOME/token, and keeps an SSH key pair for custos ssh in $CUSTOS_HOME/keys/PROFILE.")
         {
             user, passwordStdin, otp,
         };
@@ -39,10 +40,15 @@ public static class SessionCommands
                 code = Prompts.ReadLine("One-time code: ", "pass --otp CODE");
                 response = await client.SendAsync<LoginResponse>(HttpMethod.Post, "v1/auth/login", new LoginRequest(name, password, code, null), cancellationToken);
             }
-            context.Home.SaveProfile(settings.ToProfile(profile, trust, response.User.Name));
+            var saved = settings.ToProfile(profile, trust, response.User.Name);
+            context.Home.SaveProfile(saved);
             context.Home.SaveToken(response.Token);
             await context.Out.WriteLineAsync($"Logged in to {settings.ServerText} as {response.User.Name} ({response.User.Kind}; roles: {Formats.List(response.User.Roles)}).");
             await context.Out.WriteLineAsync($"Session {response.Session.Id} expires at {response.Session.ExpiresAt}.");
+            // The key pair for custos ssh: made once per profile and kept; only its public half is ever sent.
+            var keys = SshKeyDirectory.For(context.Home, saved);
+            keys.EnsureKeyPair(SshCommand.KeyComment(response.User.Name, saved), out var created);
+            if (created) await context.Out.WriteLineAsync($"Generated your SSH key pair for custos ssh: {keys.PrivateKeyFile} (the private key stays on this machine).");
             return ExitCodes.Success;
         });
         return command;
