@@ -22,20 +22,18 @@ public sealed class IssueRateLimiter(int ratePerMinute, int burst, TimeProvider 
     {
         var now = time.GetUtcNow().UtcTicks;
         var bucket = _buckets.GetOrAdd(identityId, _ => new Bucket { Tokens = burst, UpdatedAt = now });
+        bool taken;
         lock (bucket)
         {
             bucket.Tokens = Math.Min(burst, bucket.Tokens + (Math.Max(0, now - bucket.UpdatedAt) * _perTick));
             bucket.UpdatedAt = now;
-            if (bucket.Tokens >= 1)
-            {
-                bucket.Tokens -= 1;
-                retryAfter = TimeSpan.Zero;
-                if (_buckets.Count > 100_000) Sweep(now);
-                return true;
-            }
-            retryAfter = TimeSpan.FromTicks((long)Math.Ceiling((1 - bucket.Tokens) / _perTick));
-            return false;
+            taken = bucket.Tokens >= 1;
+            if (taken) bucket.Tokens -= 1;
+            retryAfter = taken ? TimeSpan.Zero : TimeSpan.FromTicks((long)Math.Ceiling((1 - bucket.Tokens) / _perTick));
         }
+        // Outside the bucket's lock: the sweep takes other buckets' locks one at a time, never two at once.
+        if (taken && _buckets.Count > 100_000) Sweep(now);
+        return taken;
     }
 
     private void Sweep(long now)
