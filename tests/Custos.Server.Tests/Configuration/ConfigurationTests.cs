@@ -77,6 +77,13 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("database.retry_max", "CUSTOS_DATABASE__RETRY_MAX", "5 fortnights")]
     [InlineData("bootstrap.token_ttl", "CUSTOS_BOOTSTRAP__TOKEN_TTL", "30d")]
     [InlineData("server.shutdown_timeout", "CUSTOS_SERVER__SHUTDOWN_TIMEOUT", "-1s")]
+    [InlineData("policy.poll_interval", "CUSTOS_POLICY__POLL_INTERVAL", "10ms")]
+    [InlineData("policy.import_max_bytes", "CUSTOS_POLICY__IMPORT_MAX_BYTES", "10")]
+    [InlineData("ca.ssh.algorithm", "CUSTOS_CA__SSH__ALGORITHM", "rsa")]
+    [InlineData("ca.ssh.user_cert_ttl", "CUSTOS_CA__SSH__USER_CERT_TTL", "2d")]
+    [InlineData("ca.ssh.clock_skew", "CUSTOS_CA__SSH__CLOCK_SKEW", "1h")]
+    [InlineData("ca.ssh.issue_rate_per_minute", "CUSTOS_CA__SSH__ISSUE_RATE_PER_MINUTE", "0")]
+    [InlineData("ca.ssh.issue_burst", "CUSTOS_CA__SSH__ISSUE_BURST", "plenty")]
     public Task Bad_environment_value_exits_2_naming_the_key(string key, string variable, string value) =>
         AssertRefusedNamingAsync(key, [], new Dictionary<string, string?> { [variable] = value });
 
