@@ -15,7 +15,7 @@ public static class ResourceCommands
 
     public static Command Create() => new("resources", "Manage the inventory: SSH nodes, databases and apps that roles select by label.")
     {
-        Add(), List(), Show(), Remove(), Import(), Export(),
+        Add(), List(), Show(), DeleteByName.Create("custos admin resources rm", "Delete a resource from the inventory.", "The resource to delete.", ResourcePath), Import(), Export(),
     };
 
     /// <summary>The options of <c>add</c>, so that options added later (a join token) sit beside the resource's own.</summary>
@@ -166,22 +166,6 @@ public static class ResourceCommands
         Formats.WriteFields(output, fields);
     }
 
-    private static Command Remove()
-    {
-        var connection = new ConnectionOptions();
-        var name = CommonOptions.Name("The resource to delete.");
-        var command = new Command("rm", "Delete a resource from the inventory.") { name };
-        connection.AddTo(command);
-        CommandContext.Bind(command, "custos admin resources rm", async (context, cancellationToken) =>
-        {
-            using var client = context.OpenSession(connection);
-            var target = context.Get(name)!;
-            await client.SendAsync(HttpMethod.Delete, ResourcePath(target), null, cancellationToken);
-            await context.Out.WriteLineAsync($"{target}: deleted.");
-            return ExitCodes.Success;
-        });
-        return command;
-    }
 
     private static Command Import()
     {

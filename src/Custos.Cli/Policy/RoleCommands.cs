@@ -18,7 +18,7 @@ public static class RoleCommands
 
     public static Command Create() => new("roles", "Manage roles: YAML documents that allow and deny actions on resources.")
     {
-        CreateRole(), Get(), List(), Remove(), Update(),
+        CreateRole(), Get(), List(), DeleteByName.Create("custos admin roles rm", "Delete a role.", "The role to delete.", RolePath), Update(),
     };
 
     private static Command CreateRole()
@@ -123,22 +123,6 @@ public static class RoleCommands
         return command;
     }
 
-    private static Command Remove()
-    {
-        var connection = new ConnectionOptions();
-        var name = CommonOptions.Name("The role to delete.");
-        var command = new Command("rm", "Delete a role.") { name };
-        connection.AddTo(command);
-        CommandContext.Bind(command, "custos admin roles rm", async (context, cancellationToken) =>
-        {
-            using var client = context.OpenSession(connection);
-            var target = context.Get(name)!;
-            await client.SendAsync(HttpMethod.Delete, RolePath(target), null, cancellationToken);
-            await context.Out.WriteLineAsync($"{target}: deleted.");
-            return ExitCodes.Success;
-        });
-        return command;
-    }
 
     /// <summary>Findings to standard error (always); the diff on a dry run, else what was stored.</summary>
     private static async Task ReportAsync(CommandContext context, RoleWriteResponse answer, string done)
