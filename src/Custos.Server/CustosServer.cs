@@ -120,6 +120,11 @@ public static class CustosServer
         builder.Services.AddSingleton<Certificates.SshCertificateIssuer>();
         builder.Services.AddSingleton<Custos.Core.Credentials.ISshRevocationStore>(store);
         builder.Services.AddSingleton<Certificates.SshRevocationService>();
+        builder.Services.AddSingleton<Custos.Core.Credentials.ISshNodeStore>(store);
+        builder.Services.AddSingleton<Custos.Core.Credentials.ISshCaRotationStore>(store);
+        builder.Services.AddSingleton<Certificates.SshNodeService>();
+        builder.Services.AddSingleton<Certificates.SshCaRotationService>();
+        builder.Services.AddHostedService<Certificates.SshCaRotationWorker>();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             ctx.ProblemDetails.Extensions["request_id"] = ctx.HttpContext.TraceIdentifier;
@@ -170,6 +175,7 @@ public static class CustosServer
         app.MapWebAuthn();
         app.MapPolicy();
         Api.Certificates.CertificateEndpoints.MapCertificates(app);
+        Api.Certificates.NodeEndpoints.MapNodes(app);
         app.MapMetrics("/metrics");
         app.MapOpenApi("/openapi.json");
         return app;

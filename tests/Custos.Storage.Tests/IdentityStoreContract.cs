@@ -66,7 +66,7 @@ public abstract partial class StoreContract
     public async Task The_schema_is_at_the_newest_known_version()
     {
         var store = await MigratedAsync();
-        Assert.Equal(6, store.KnownSchemaVersion);
+        Assert.Equal(7, store.KnownSchemaVersion);
         Assert.Equal(store.KnownSchemaVersion, await store.ReadSchemaVersionAsync(None));
     }
 

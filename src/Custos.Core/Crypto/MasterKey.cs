@@ -38,5 +38,12 @@ public sealed class MasterKey : IDisposable
 
     internal ReadOnlySpan<byte> Bytes => _key;
 
+    /// <summary>
+    /// A key for one purpose derived from the master key (HKDF-SHA256, the purpose as info), so every instance sharing
+    /// the master key derives the same one and the master key itself is never used for two things.
+    /// </summary>
+    public byte[] DeriveKey(string purpose, int length = 32) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, length, salt: [], info: System.Text.Encoding.UTF8.GetBytes(purpose));
+
     public void Dispose() => CryptographicOperations.ZeroMemory(_key);
 }

@@ -103,6 +103,15 @@ public sealed partial class SshCaService(ISshCaStore store, ISecretStore secrets
 
     private async Task<SshCaKeyRecord?> CreateKeyAsync(SshCaType type, SshCaKeyState state, CancellationToken cancellationToken)
     {
+        var (record, sealedKey) = NewKey(type, state);
+        var stored = await store.TryAddSshCaKeyAsync(record, sealedKey, cancellationToken).ConfigureAwait(false);
+        if (stored) LogCreated(logger, type.ToName(), record.Id, Fingerprint(record));
+        return stored ? record : null;
+    }
+
+    /// <summary>A new CA key (<c>ca.ssh.algorithm</c>) in <paramref name="state"/>, and its private half sealed with the master key; nothing is stored.</summary>
+    public (SshCaKeyRecord Key, SealedSecret PrivateKey) NewKey(SshCaType type, SshCaKeyState state)
+    {
         using var key = SshPrivateKey.Generate(runtime.Options.SshCa.Algorithm == "ecdsa-p256" ? SshKeyType.EcdsaP256 : SshKeyType.Ed25519);
         var id = $"{type.ToName()}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
         var now = Now();
@@ -110,9 +119,7 @@ public sealed partial class SshCaService(ISshCaStore store, ISecretStore secrets
         var text = Encoding.UTF8.GetBytes(key.ToOpenSshText(id));
         try
         {
-            var stored = await store.TryAddSshCaKeyAsync(record, _sealer.Seal(SshCaNames.SecretName(id), text), cancellationToken).ConfigureAwait(false);
-            if (stored) LogCreated(logger, type.ToName(), id, key.PublicKey.GetFingerprint());
-            return stored ? record : null;
+            return (record, _sealer.Seal(SshCaNames.SecretName(id), text));
         }
         finally
         {

@@ -153,11 +153,11 @@ public sealed partial class SshCertificateIssuer(SshCaService ca, PolicyService 
         }, cancellationToken).ConfigureAwait(false);
 
         var host = ca.Get(SshCaType.Host);
-        var hostPattern = node.Port == 22 ? $"{node.Address},{node.Name}" : $"[{node.Address}]:{node.Port.ToString(CultureInfo.InvariantCulture)},[{node.Name}]:{node.Port.ToString(CultureInfo.InvariantCulture)}";
+        var hostPattern = string.Join(',', SshNodeService.KnownHostsPatterns(node));
         IReadOnlyList<string> knownHosts = node.TrustHostCa ? [.. host.Trusted.Select(k => $"@cert-authority {hostPattern} {k.PublicKey}")] : [];
         return Results.Ok(new SshCertificateResponse(certificate.ToText(keyId), serialText, keyId, [principal], after, before,
             [.. extensions.Select(e => e.Name)], options.ToDictionary(op => op.Name, op => op.Value, StringComparer.Ordinal),
-            node.Name, node.Address, node.Port, knownHosts, node.HostKeyFingerprint, explanation));
+            node.Name, node.Address, node.Port, knownHosts, node.TrustHostCa ? null : node.HostKeyFingerprint, explanation));
     }
 
     /// <summary>

@@ -49,6 +49,8 @@ public static class ConfigurationKeys
         new("ca.ssh.clock_skew", null, "1m", "How far a certificate's valid-after is backdated for nodes whose clocks run behind."),
         new("ca.ssh.issue_rate_per_minute", null, "60", "User certificates one identity may be issued per minute (per instance); more get 429."),
         new("ca.ssh.issue_burst", null, "20", "User certificates one identity may be issued at once before ca.ssh.issue_rate_per_minute applies."),
+        new("ca.ssh.host_cert_ttl", null, "7d", "Lifetime of the host certificate an enrolled node gets; custos node sync renews it once half of it has passed."),
+        new("ca.ssh.known_hosts_domain", null, "", "Restrict exported @cert-authority lines to *.DOMAIN (e.g. nodes.example.com) instead of listing every enrolled node; never *."),
         new("log.level", "--log-level", "information", "Minimum log level: trace, debug, information, warning, error, critical."),
     ];
 

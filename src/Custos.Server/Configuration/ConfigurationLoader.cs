@@ -120,6 +120,8 @@ public static class ConfigurationLoader
                 ClockSkew = Duration(c, "ca.ssh.clock_skew", TimeSpan.FromMinutes(1), TimeSpan.Zero, TimeSpan.FromMinutes(30)),
                 IssueRatePerMinute = (int)Integer(c, "ca.ssh.issue_rate_per_minute", 60, 1, 1_000_000),
                 IssueBurst = (int)Integer(c, "ca.ssh.issue_burst", 20, 1, 1_000_000),
+                HostCertificateTtl = Duration(c, "ca.ssh.host_cert_ttl", TimeSpan.FromDays(7), TimeSpan.FromHours(1), TimeSpan.FromDays(365)),
+                KnownHostsDomain = KnownHostsDomain(Get(c, "ca.ssh.known_hosts_domain")),
             },
             Audit = new AuditLogOptions
             {
@@ -129,6 +131,18 @@ public static class ConfigurationLoader
                 QueueCapacity = (int)Integer(c, "audit.queue_capacity", 65_536, 16, 10_000_000),
             },
         };
+    }
+
+    /// <summary>A domain (<c>nodes.example.com</c> or <c>*.nodes.example.com</c>) as the pattern <c>*.DOMAIN</c>; never a bare <c>*</c>.</summary>
+    private static string? KnownHostsDomain(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        var domain = value.Trim().ToLowerInvariant();
+        if (domain.StartsWith("*.", StringComparison.Ordinal)) domain = domain[2..];
+        var labels = domain.Split('.');
+        if (labels.Length < 2 || labels.Any(l => l.Length is 0 or > 63 || !l.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '-') || l.StartsWith('-') || l.EndsWith('-')))
+            throw new ConfigurationException($"ca.ssh.known_hosts_domain: \"{value}\" is not a domain such as nodes.example.com or *.nodes.example.com (at least two labels, no other wildcards; never *)");
+        return "*." + domain;
     }
 
     private static IdentityOptions BindIdentity(IConfiguration c)

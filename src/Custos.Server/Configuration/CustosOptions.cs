@@ -46,4 +46,13 @@ public sealed record SshCaOptions
 
     /// <summary>How many certificates one identity may be issued at once before the rate applies.</summary>
     public int IssueBurst { get; init; } = 20;
+
+    /// <summary>Lifetime of a host certificate given to an enrolled node (node sync renews it at half its life).</summary>
+    public TimeSpan HostCertificateTtl { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// The domain pattern (<c>*.nodes.example.com</c>) that <c>@cert-authority</c> lines are restricted to, or null to
+    /// list every enrolled node's name and address.
+    /// </summary>
+    public string? KnownHostsDomain { get; init; }
 }

@@ -97,7 +97,9 @@ public sealed class SshCertificateApiTests
         // node-b trusts the host CA: the answer carries an @cert-authority line for it, never a wildcard.
         var b = (await alice.PostAsync("/v1/certs/ssh", new SshCertificateRequest(publicKey, "node-b", "deploy", "uptime", null))).Expect(HttpStatusCode.OK).As<SshCertificateResponse>();
         var host = (await alice.GetAsync("/v1/ca/ssh/host")).Expect(HttpStatusCode.OK).As<CaPublicKeysResponse>();
-        Assert.Equal($"@cert-authority [127.0.0.1]:2222,[node-b]:2222 {host.Keys[0].PublicKey}", Assert.Single(b.KnownHosts));
+        Assert.Equal($"@cert-authority node-b,[node-b]:2222,[127.0.0.1]:2222 {host.Keys[0].PublicKey}", Assert.Single(b.KnownHosts));
+        // Its host key is checked through the CA, not by the registered fingerprint.
+        Assert.Null(b.HostKeyFingerprint);
         var exec = Assert.IsType<SshCertificate>(SshPublicKey.ParseText(b.Certificate));
         Assert.Equal("uptime", exec.ForceCommand);
         Assert.Empty(exec.Extensions);

@@ -84,6 +84,10 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("ca.ssh.clock_skew", "CUSTOS_CA__SSH__CLOCK_SKEW", "1h")]
     [InlineData("ca.ssh.issue_rate_per_minute", "CUSTOS_CA__SSH__ISSUE_RATE_PER_MINUTE", "0")]
     [InlineData("ca.ssh.issue_burst", "CUSTOS_CA__SSH__ISSUE_BURST", "plenty")]
+    [InlineData("ca.ssh.host_cert_ttl", "CUSTOS_CA__SSH__HOST_CERT_TTL", "10m")]
+    [InlineData("ca.ssh.known_hosts_domain", "CUSTOS_CA__SSH__KNOWN_HOSTS_DOMAIN", "*")]
+    [InlineData("ca.ssh.known_hosts_domain", "CUSTOS_CA__SSH__KNOWN_HOSTS_DOMAIN", "*.com")]
+    [InlineData("ca.ssh.known_hosts_domain", "CUSTOS_CA__SSH__KNOWN_HOSTS_DOMAIN", "a.*.example.com")]
     public Task Bad_environment_value_exits_2_naming_the_key(string key, string variable, string value) =>
         AssertRefusedNamingAsync(key, [], new Dictionary<string, string?> { [variable] = value });
 
