@@ -21,8 +21,8 @@ public static class HostKeyCheck
 
     /// <summary>
     /// Decides one lookup. <paramref name="keyType"/> and <paramref name="keyBase64"/> are "NONE" when ssh asks only to
-    /// order its host key algorithms (nothing is known then, so nothing is printed). A host certificate is not vouched
-    /// for here: ssh then checks the plain key inside it, which comes back through this same check.
+    /// order its host key algorithms (nothing is known then, so nothing is printed). For a host certificate, the plain
+    /// key it certifies is checked, and its line printed: ssh falls back to it when no CA vouches for the certificate.
     /// </summary>
     public static Outcome Decide(string node, string registeredFingerprint, string hostname, string keyType, string keyBase64)
     {
@@ -38,14 +38,17 @@ public static class HostKeyCheck
         {
             return new Outcome(null, $"{hostname} offered a host key ssh passed on unreadably ({e.Message})");
         }
-        if (offered is Custos.Ssh.Certificates.SshCertificate) return new Outcome(null, null);
+        // ssh asks once, with the key the node offered. For a host certificate that no @cert-authority line vouches for, it
+        // then retries with the plain key inside it against what this command printed (OpenSSH 9.2 does not ask again):
+        // so the line must name that plain key.
+        if (offered is Custos.Ssh.Certificates.SshCertificate certificate) offered = certificate.Key;
         var fingerprint = offered.GetFingerprint();
         if (fingerprint != CertificateFingerprint.Format(registered))
         {
             return new Outcome(null, $"{hostname} offered the host key {fingerprint}, but {node} is registered with " +
                 $"{CertificateFingerprint.Format(registered)}; refusing to connect (if the node's key was replaced, an administrator must update the registration)");
         }
-        return new Outcome($"{hostname} {keyType} {keyBase64}", null);
+        return new Outcome($"{hostname} {offered.ToText()}", null);
     }
 
     public static Command Create()

@@ -68,14 +68,30 @@ public sealed class HostKeyCheckTests
     }
 
     [Fact]
-    public void A_host_certificate_is_not_vouched_for_even_when_its_key_matches()
+    public void For_a_host_certificate_the_plain_key_inside_it_is_checked_and_its_line_printed()
     {
-        // ssh then retries with the plain key inside the certificate, which this check vouches for.
+        // ssh asks once, with the certificate; with no @cert-authority line for it, it retries with the plain key inside
+        // against the lines printed here (it does not run the command again).
         using var hostKey = SshPrivateKey.Generate();
         using var ca = SshPrivateKey.Generate();
         var certificate = SshCertificate.Issue(new SshCertificateFields { Key = hostKey.PublicKey, Type = SshCertificateType.Host, Principals = ["node-a"] }, ca);
         var (type, base64) = Parts(certificate);
-        Assert.Null(HostKeyCheck.Decide("node-a", hostKey.PublicKey.GetFingerprint(), Host, type, base64).KnownHostsLine);
+        var (plainType, plainBase64) = Parts(hostKey.PublicKey);
+        Assert.Equal(new HostKeyCheck.Outcome($"{Host} {plainType} {plainBase64}", null),
+            HostKeyCheck.Decide("node-a", hostKey.PublicKey.GetFingerprint(), Host, type, base64));
+    }
+
+    [Fact]
+    public void A_host_certificate_for_another_key_is_refused()
+    {
+        using var registered = SshPrivateKey.Generate();
+        using var impostor = SshPrivateKey.Generate();
+        using var ca = SshPrivateKey.Generate();
+        var certificate = SshCertificate.Issue(new SshCertificateFields { Key = impostor.PublicKey, Type = SshCertificateType.Host, Principals = ["node-a"] }, ca);
+        var (type, base64) = Parts(certificate);
+        var outcome = HostKeyCheck.Decide("node-a", registered.PublicKey.GetFingerprint(), Host, type, base64);
+        Assert.Null(outcome.KnownHostsLine);
+        Assert.Contains(impostor.PublicKey.GetFingerprint(), outcome.Refusal, StringComparison.Ordinal);
     }
 
     [Fact]
