@@ -27,6 +27,7 @@ public static class CustosCommandLine
         BotCommands.Create(),
         AuditCommands.Create(),
         Nodes.NodeCommands.Create(),
+        ConfigCommands.Create(),
         AdminCommands.Create(),
     };
 }

@@ -63,7 +63,7 @@ public static class NodeAdminCommands
     /// <summary>Where the token is and the command to run on the node (the token itself is never printed).</summary>
     public static async Task WriteHandOverAsync(TextWriter output, ConnectionSettings settings, NodeJoinTokenResponse issued, string path)
     {
-        var caFile = settings.CaFile ?? "SERVER-CA.crt";
+        var caFile = settings.CaFile is null ? "SERVER-CA.crt" : Path.GetFileName(settings.CaFile);
         await output.WriteLineAsync($"The one-time join token for node {issued.Node} (valid until {issued.ExpiresAt}) is in {path} (0600).");
         await output.WriteLineAsync("Copy it to the node over a trusted channel" +
             (settings.CaFile is null ? ", with the server's TLS CA certificate (as SERVER-CA.crt)," : $", with {settings.CaFile},") + " and run there as root:");

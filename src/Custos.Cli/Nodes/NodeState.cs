@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Custos.Cli.Client;
 
@@ -53,7 +54,10 @@ public sealed record NodeState(
         return state with { Principals = state.Principals ?? [] };
     }
 
+    // A file for people to read too: "systemctl reload ssh && logger x" stays as written rather than \u0026-escaped.
+    private static readonly JsonSerializerOptions FileJson = new(ApiJson.Indented) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Writes the state atomically, 0600.</summary>
     public void Save(string path) =>
-        NodeFiles.WriteAtomic(path, JsonSerializer.SerializeToUtf8Bytes(this, ApiJson.Indented), NodeFiles.SecretMode);
+        NodeFiles.WriteAtomic(path, System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, FileJson) + "\n"), NodeFiles.SecretMode);
 }

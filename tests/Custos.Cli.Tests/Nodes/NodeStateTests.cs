@@ -9,7 +9,7 @@ namespace Custos.Cli.Tests.Nodes;
 public sealed class NodeStateTests
 {
     private static readonly NodeState State = new("https://custos.example.com:3080", "web-1", "/etc/ssh/ssh_host_ed25519_key.pub",
-        "/etc/ssh/ssh_host_ed25519_key-cert.pub", ["deploy", "root"], "systemctl reload ssh", "\"krl-7\"", ["deploy", "root"]);
+        "/etc/ssh/ssh_host_ed25519_key-cert.pub", ["deploy", "root"], "systemctl reload ssh && logger custos", "\"krl-7\"", ["deploy", "root"]);
 
     [Fact]
     public void The_state_reads_back_as_written_in_snake_case_and_0600()
@@ -24,7 +24,10 @@ public sealed class NodeStateTests
         Assert.Equal(NodeFiles.SecretMode, File.GetUnixFileMode(path));
         var json = JsonNode.Parse(File.ReadAllText(path))!;
         Assert.Equal("web-1", (string?)json["node"]);
-        Assert.Equal("systemctl reload ssh", (string?)json["reload_command"]);
+        Assert.Equal("systemctl reload ssh && logger custos", (string?)json["reload_command"]);
+        // Written for people too: no \u0026 escapes, one trailing newline.
+        Assert.Contains("\"reload_command\": \"systemctl reload ssh && logger custos\"", File.ReadAllText(path), StringComparison.Ordinal);
+        Assert.EndsWith("}\n", File.ReadAllText(path), StringComparison.Ordinal);
         Assert.Equal("\"krl-7\"", (string?)json["krl_etag"]);
         Assert.Equal("/etc/ssh/ssh_host_ed25519_key-cert.pub", (string?)json["host_certificate"]);
     }
