@@ -11,7 +11,7 @@ public static class CaCommands
     public const string User = "user";
     public const string Host = "host";
 
-    public static Command Create() => new("ca", "Custos's SSH certificate authorities.") { Export() };
+    public static Command Create() => new("ca", "Custos's SSH certificate authorities.") { Export(), RevocationCommands.Revoke(), RevocationCommands.List() };
 
     private static Command Export()
     {
