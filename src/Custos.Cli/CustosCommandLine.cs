@@ -26,6 +26,7 @@ public static class CustosCommandLine
         AccessCommands.Create(),
         BotCommands.Create(),
         AuditCommands.Create(),
+        Nodes.NodeCommands.Create(),
         AdminCommands.Create(),
     };
 }

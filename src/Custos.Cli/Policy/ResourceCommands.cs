@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Custos.Cli.Client;
 using Custos.Cli.Identity;
+using Custos.Cli.Nodes;
 using Custos.Server.Api.Policy;
 
 namespace Custos.Cli.Policy;
@@ -16,6 +17,7 @@ public static class ResourceCommands
     public static Command Create() => new("resources", "Manage the inventory: SSH nodes, databases and apps that roles select by label.")
     {
         Add(), List(), Show(), DeleteByName.Create("custos admin resources rm", "Delete a resource from the inventory.", "The resource to delete.", ResourcePath), Import(), Export(),
+        NodeAdminCommands.JoinToken(), NodeAdminCommands.SshdConfig(),
     };
 
     /// <summary>The options of <c>add</c>, so that options added later (a join token) sit beside the resource's own.</summary>
@@ -37,10 +39,17 @@ public static class ResourceCommands
 
         public Option<string?> Url { get; } = new("--url") { Description = "The app's URL (app only)." };
 
+        public Option<string?> JoinTokenOut { get; } = new("--join-token-out")
+        {
+            Description = "ssh_node: then issue a one-time join token into this new file (0600) for custos node join on the node.",
+        };
+
+        public Option<string?> JoinTokenTtl { get; } = NodeAdminCommands.TtlOption("--join-token-ttl");
+
         public void AddTo(Command command)
         {
             command.Arguments.Add(Name);
-            foreach (var option in new Option[] { Kind, Address, Labels, Databases, HostKeyFingerprint, TrustHostCa, Url }) command.Options.Add(option);
+            foreach (var option in new Option[] { Kind, Address, Labels, Databases, HostKeyFingerprint, TrustHostCa, Url, JoinTokenOut, JoinTokenTtl }) command.Options.Add(option);
             HostKeyFingerprint.Validators.Add(result =>
             {
                 if (result.GetValueOrDefault<string?>() is { } text && !CertificateFingerprint.TryParse(text, out _, out var error))
@@ -58,17 +67,19 @@ public static class ResourceCommands
                     ["--database"] = result.GetValue(Databases) is { Length: > 0 },
                     ["--host-key-fingerprint"] = result.GetResult(HostKeyFingerprint) is not null,
                     ["--trust-host-ca"] = result.GetValue(TrustHostCa),
+                    ["--join-token-out"] = result.GetResult(JoinTokenOut) is not null,
                 };
                 string[] required = kind == App ? ["--url"] : ["--address"];
                 string[] allowed = kind switch
                 {
-                    SshNode => ["--address", "--host-key-fingerprint", "--trust-host-ca"],
+                    SshNode => ["--address", "--host-key-fingerprint", "--trust-host-ca", "--join-token-out"],
                     Database => ["--address", "--database"],
                     _ => ["--url"],
                 };
                 foreach (var flag in required.Where(f => !given[f])) result.AddError($"--kind {kind} needs {flag}");
                 foreach (var flag in given.Where(g => g.Value && !allowed.Contains(g.Key)).Select(g => g.Key))
                     result.AddError($"{flag} does not apply to --kind {kind}");
+                if (result.GetResult(JoinTokenTtl) is not null && !given["--join-token-out"]) result.AddError("--join-token-ttl needs --join-token-out");
             });
         }
 
@@ -93,9 +104,17 @@ public static class ResourceCommands
         connection.AddTo(command);
         CommandContext.Bind(command, "custos admin resources add", async (context, cancellationToken) =>
         {
+            // Checked before the resource is added, so that a taken file name leaves nothing half done.
+            var tokenFile = context.Get(options.JoinTokenOut) is { } path ? NodeAdminCommands.CheckTokenFileIsNew(path, "--join-token-out") : null;
             using var client = context.OpenSession(connection);
             var created = await client.SendAsync<ResourceDto>(HttpMethod.Post, "v1/resources", options.ToRequest(context.Parse), cancellationToken);
             await context.Out.WriteLineAsync($"Created {created.Kind} {created.Name} ({Where(created)}; labels: {ResourceLabels.Format(created.Labels)}).");
+            if (tokenFile is not null)
+            {
+                var settings = connection.Resolve(context.Parse, context.Home.LoadProfile());
+                await NodeAdminCommands.IssueAsync(context, client, settings, created.Name, context.Get(options.JoinTokenTtl), tokenFile,
+                    resourceJustAdded: true, cancellationToken);
+            }
             return ExitCodes.Success;
         });
         return command;
