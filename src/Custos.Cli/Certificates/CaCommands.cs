@@ -13,7 +13,7 @@ public static class CaCommands
 
     public static Command Create() => new("ca", "Custos's SSH certificate authorities.")
     {
-        Export(), CaRotationCommands.Rotate(), CaRotationCommands.Status(),
+        Export(), CaRotationCommands.Rotate(), CaRotationCommands.Status(), RevocationCommands.Revoke(), RevocationCommands.List(),
     };
 
     private static Command Export()

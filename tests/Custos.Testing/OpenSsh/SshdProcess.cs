@@ -39,11 +39,13 @@ public sealed class SshdProcess : IDisposable, IAsyncDisposable
     public string LogText { get { lock (_log) return string.Join('\n', _log); } }
 
     /// <summary>Writes <c>DIRECTORY/sshd_config</c> with <paramref name="settings"/> and starts sshd; returns once it listens.</summary>
-    public static SshdProcess Start(string directory, IEnumerable<string> settings)
+    public static SshdProcess Start(string directory, IEnumerable<string> settings) => Start(directory, FreePort.Next(), settings);
+
+    /// <summary>The same on a port chosen beforehand (a node registered with its address before sshd runs).</summary>
+    public static SshdProcess Start(string directory, int port, IEnumerable<string> settings)
     {
         if (!File.Exists(SshdPath)) throw new InvalidOperationException($"{SshdPath} is needed (scripts/test.sh installs openssh-server)");
         System.IO.Directory.CreateDirectory("/run/sshd");
-        var port = FreePort.Next();
         var configFile = Path.Combine(directory, "sshd_config");
         string[] lines =
         [
@@ -69,7 +71,8 @@ public sealed class SshdProcess : IDisposable, IAsyncDisposable
         }
     }
 
-    private void WaitUntilListening()
+    /// <summary>Returns once sshd accepts connections (after start, or after a SIGHUP made it re-execute itself).</summary>
+    public void WaitUntilListening()
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < StartTimeout)
