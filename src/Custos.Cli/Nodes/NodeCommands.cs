@@ -108,11 +108,11 @@ public static class NodeCommands
         {
             var layout = new NodeLayout(context.Get(dir) ?? NodeLayout.DefaultDirectory);
             var state = NodeState.Load(layout.StateFile);
-            using var key = NodeHostKey.Load(state.HostKey, "host_key in " + layout.StateFile);
+            using var key = AsIoError(() => NodeHostKey.Load(state.HostKey, "host_key in " + layout.StateFile));
             var logins = state.Logins ?? ReadPasswd(state.PasswdFile ?? NodeState.DefaultPasswdFile, "passwd_file in " + layout.StateFile);
             if (!File.Exists(layout.ServerCaFile))
                 throw new CliException(ExitCodes.IoError, $"{layout.ServerCaFile} is missing: it pins the Custos server's certificate; run custos node join again");
-            var trust = ServerTrust.FromCaFile(layout.ServerCaFile);
+            var trust = AsIoError(() => ServerTrust.FromCaFile(layout.ServerCaFile));
             var serverUrl = ConnectionOptions.ParseServerUrl(state.Server, out var serverError)
                 ?? throw new CliException(ExitCodes.IoError, $"{layout.StateFile}: server: {serverError}");
             var current = File.Exists(state.HostCertificate) ? File.ReadAllText(state.HostCertificate).Trim() : null;
@@ -164,6 +164,19 @@ public static class NodeCommands
         if (verbose)
             await context.Out.WriteLineAsync($"The host certificate was renewed; ran \"{state.ReloadCommand}\".");
         return ExitCodes.Success;
+    }
+
+    // What join reports as a bad flag is, for sync, a file on the node that went missing or bad: an I/O problem (exit 3).
+    private static T AsIoError<T>(Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (CliException e) when (e.ExitCode == ExitCodes.Usage)
+        {
+            throw new CliException(ExitCodes.IoError, e.Message, e);
+        }
     }
 
     private static IReadOnlyList<string> ReadPasswd(string path, string what)

@@ -223,6 +223,21 @@ public sealed class NodeJoinSyncTests
     }
 
     [Fact]
+    public async Task A_host_key_gone_from_the_node_makes_sync_an_io_error_naming_it()
+    {
+        await using var fake = await NodeFake.StartAsync();
+        using var temp = new TempDirectory();
+        var node = Prepare(fake, temp);
+        Assert.Equal(0, (await NodeFake.RunAsync(node.Home, node.Join(fake, "--logins", "root"))).Exit);
+        File.Delete(temp.Combine("etc-ssh", "ssh_host_ed25519_key"));
+
+        var result = await NodeFake.RunAsync(node.Home, "node", "sync", "--dir", node.Dir);
+        Assert.Equal(ExitCodes.IoError, result.Exit);
+        Assert.Contains($"cannot read the host private key {temp.Combine("etc-ssh", "ssh_host_ed25519_key")}", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(fake.Requests, r => r.Path.EndsWith("/sync", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_missing_token_file_is_a_usage_error_and_nothing_is_asked_of_the_server()
     {
         await using var fake = await NodeFake.StartAsync();
