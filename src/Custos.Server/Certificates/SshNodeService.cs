@@ -68,6 +68,16 @@ public sealed class SshNodeService(
         return Results.Ok(new NodeJoinTokenResponse(name, token, AuditChain.FormatTime(expires)));
     }
 
+    /// <summary>Every enrolled node, and whether it is still a registered ssh_node.</summary>
+    public async Task<EnrolledNodeListResponse> ListAsync(CancellationToken cancellationToken)
+    {
+        var nodes = await store.ListSshNodesAsync(cancellationToken).ConfigureAwait(false);
+        return new EnrolledNodeListResponse([.. nodes.Select(n => new EnrolledNodeDto(n.Node, n.HostKeyFingerprint, AuditChain.FormatTime(n.EnrolledAt),
+            n.LastSyncAt is { } sync ? AuditChain.FormatTime(sync) : null, n.HostCertificateSerial,
+            n.HostCertificateValidBefore is { } before ? AuditChain.FormatTime(before) : null,
+            policy.FindResource(n.Node) is { Kind: ResourceKind.SshNode }))]);
+    }
+
     /// <summary>A challenge: base64url of expiry (Unix seconds, 8 bytes) ‖ 16 random bytes ‖ HMAC-SHA256 of both.</summary>
     public NodeChallengeResponse Challenge()
     {

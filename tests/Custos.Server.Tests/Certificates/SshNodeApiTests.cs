@@ -204,6 +204,10 @@ public sealed class SshNodeApiTests
         // Deregistered: no more certificates.
         (await s.Admin.DeleteAsync("/v1/resources/node-a")).Expect(HttpStatusCode.NoContent);
         (await SyncAsync(s, hostKey, null)).Expect(HttpStatusCode.Conflict, "node-unregistered");
+        var listed = Assert.Single((await s.Admin.GetAsync("/v1/nodes")).Expect(HttpStatusCode.OK).As<EnrolledNodeListResponse>().Nodes);
+        Assert.Equal(("node-a", hostKey.PublicKey.GetFingerprint(), false), (listed.Node, listed.HostKeyFingerprint, listed.Registered));
+        Assert.NotNull(listed.LastSyncAt);
+        Assert.NotNull(listed.HostCertificateValidBefore);
     }
 
     [Fact]

@@ -115,3 +115,16 @@ public static class NodeProof
         return parts.Length >= 2 ? parts[0] + " " + parts[1] : publicKeyLine.Trim();
     }
 }
+
+/// <summary>One enrolled node as <c>GET /v1/nodes</c> shows it: its host key, when it joined and last synchronised, and its host certificate.</summary>
+public sealed record EnrolledNodeDto(
+    string Node,
+    string HostKeyFingerprint,
+    string EnrolledAt,
+    string? LastSyncAt,
+    string? HostCertificateSerial,
+    string? HostCertificateValidBefore,
+    bool Registered);
+
+/// <summary><c>GET /v1/nodes</c> (needs <c>resources.read</c>): every enrolled node, by name.</summary>
+public sealed record EnrolledNodeListResponse(IReadOnlyList<EnrolledNodeDto> Nodes);

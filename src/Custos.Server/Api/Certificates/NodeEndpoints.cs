@@ -28,6 +28,10 @@ public static class NodeEndpoints
           .Produces<NodeJoinTokenResponse>().ProducesProblem(400).ProducesProblem(404)
           .WithSummary("A one-time join token for a registered ssh_node (custos node join on the node redeems it).");
 
+        app.MapGet("/v1/nodes", async (SshNodeService nodes, CancellationToken ct) => Results.Ok(await nodes.ListAsync(ct)))
+            .RequireAction(PolicyActions.ResourcesRead).WithTags("nodes").WithName("ListEnrolledNodes").Produces<EnrolledNodeListResponse>()
+            .WithSummary("Every enrolled node: host key fingerprint, enrolment, last sync, host certificate.");
+
         app.MapPost("/v1/nodes/challenge", (SshNodeService nodes) => Results.Ok(nodes.Challenge()))
             .AllowAnonymousCaller().WithTags("nodes").WithName("NodeChallenge").Produces<NodeChallengeResponse>()
             .WithSummary("A fresh one-minute challenge for a node's host-key proof.");
