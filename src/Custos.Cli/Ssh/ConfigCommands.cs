@@ -29,7 +29,6 @@ public static class ConfigCommands
             var profile = context.Home.LoadProfile();
             using var client = context.OpenSession(connection);
             var reachable = await client.SendAsync<WhatCanResponse>(HttpMethod.Get, "v1/access/what-can", null, cancellationToken);
-            var inventory = await InventoryAsync(client, context.Error, cancellationToken);
             var hostCa = await client.SendAsync<CaPublicKeysResponse>(HttpMethod.Get, "v1/ca/ssh/host", null, cancellationToken);
 
             var nodes = new List<SshConfigSnippet.Node>();
@@ -40,7 +39,7 @@ public static class ConfigCommands
                     await context.Error.WriteLineAsync($"custos config ssh: skipping {entry.Name}: the name cannot be an ssh_config host pattern; use custos ssh for it");
                     continue;
                 }
-                nodes.Add(ToNode(entry, inventory?.GetValueOrDefault(entry.Name), inventory is null));
+                nodes.Add(ToNode(entry));
             }
 
             var keys = SshKeyDirectory.For(context.Home, profile);
@@ -59,28 +58,13 @@ public static class ConfigCommands
         return command;
     }
 
-    /// <summary>The registered SSH nodes by name, or null when this identity may not read the inventory.</summary>
-    private static async Task<Dictionary<string, ResourceDto>?> InventoryAsync(ApiClient client, TextWriter warnings, CancellationToken cancellationToken)
+    // what-can carries each reachable node's address and host key trust, so no inventory access (resources.read) is needed.
+    private static SshConfigSnippet.Node ToNode(ReachableResourceDto entry)
     {
-        try
-        {
-            var list = await client.SendAsync<ResourceListResponse>(HttpMethod.Get, "v1/resources?kind=" + ResourceCommands.SshNode, null, cancellationToken);
-            return list.Resources.ToDictionary(r => r.Name, StringComparer.Ordinal);
-        }
-        catch (ApiException e) when (e.Problem.Status == (int)HttpStatusCode.Forbidden)
-        {
-            await warnings.WriteLineAsync("custos config ssh: your roles do not allow resources.read, so the nodes' addresses and registered host keys are " +
-                "unknown here: ssh will resolve each node's name itself, and only nodes with a Custos host certificate will be accepted.");
-            return null;
-        }
-    }
-
-    private static SshConfigSnippet.Node ToNode(ReachableResourceDto entry, ResourceDto? resource, bool inventoryUnknown)
-    {
-        var (host, port) = resource?.Address is { } address ? SplitAddress(address) : (null, 22);
+        var (host, port) = entry.Address is { } address ? SplitAddress(address) : (null, 22);
         var login = entry.Logins is [var only] && SshConfigSnippet.IsUsableName(only) && !only.Contains('{', StringComparison.Ordinal) ? only : null;
-        return new SshConfigSnippet.Node(entry.Name, host, port, resource?.HostKeyFingerprint,
-            TrustHostCa: inventoryUnknown || resource is null || resource.TrustHostCa || resource.HostKeyFingerprint is null,
+        return new SshConfigSnippet.Node(entry.Name, host, port, entry.HostKeyFingerprint,
+            TrustHostCa: entry.TrustHostCa || entry.HostKeyFingerprint is null,
             login, entry.Mode != PolicyFormats.Standing);
     }
 

@@ -78,9 +78,15 @@ public sealed partial class AccessQueryService(PolicyService policy, IIdentitySt
         var result = policy.Current.WhatCan(subject!);
         await AuditOthersAsync(caller, subject!, "what-can", info, cancellationToken).ConfigureAwait(false);
         return Results.Ok(new WhatCanResponse(subject!.Name, result.StandingRoles, result.RequestableRoles,
-            [.. result.Resources.Select(r => new ReachableResourceDto(r.Name, r.Kind.ToName(), Mode(r.Mode), r.Actions, r.Logins, r.DbUsers, r.DbNames, r.Roles, [.. r.Conditions.Select(ToDto)]))],
+            [.. result.Resources.Select(r => Reachable(r, policy.FindResource(r.Name)))],
             result.StandingAdminActions, result.RequestableAdminActions));
     }
+
+    private static ReachableResourceDto Reachable(ReachableResource r, StoredResource? stored) =>
+        new(r.Name, r.Kind.ToName(), Mode(r.Mode), r.Actions, r.Logins, r.DbUsers, r.DbNames, r.Roles, [.. r.Conditions.Select(ToDto)],
+            stored is null || stored.Kind == ResourceKind.App ? null : ResourceInput.FormatAddress(stored.Address, stored.Port),
+            stored is { Kind: ResourceKind.SshNode, TrustHostCa: false } ? stored.HostKeyFingerprint : null,
+            stored is { Kind: ResourceKind.SshNode, TrustHostCa: true });
 
     /// <summary>The caller, or — with <c>audit.read</c> — the named identity.</summary>
     private async Task<(PolicySubject? Subject, IResult? Problem)> SubjectAsync(CustosPrincipal caller, string? user, RequestInfo info, CancellationToken cancellationToken)

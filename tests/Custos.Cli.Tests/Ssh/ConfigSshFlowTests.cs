@@ -17,24 +17,19 @@ public sealed class ConfigSshFlowTests
 {
     private const string WhatCan = """
         {"user":"alice","standing_roles":["dev"],"requestable_roles":["dba"],"standing_admin_actions":[],"requestable_admin_actions":[],"resources":[
-          {"name":"web-1","kind":"ssh_node","mode":"standing","actions":["ssh.session"],"logins":["root"],"db_users":[],"db_names":[],"roles":["dev"],"conditions":[]},
-          {"name":"db-1","kind":"ssh_node","mode":"request","actions":["ssh.session"],"logins":["root","postgres"],"db_users":[],"db_names":[],"roles":["dba"],"conditions":[]},
+          {"name":"web-1","kind":"ssh_node","mode":"standing","actions":["ssh.session"],"logins":["root"],"db_users":[],"db_names":[],"roles":["dev"],"conditions":[],
+           "address":"10.0.0.5:22","host_key_fingerprint":null,"trust_host_ca":true},
+          {"name":"db-1","kind":"ssh_node","mode":"request","actions":["ssh.session"],"logins":["root","postgres"],"db_users":[],"db_names":[],"roles":["dba"],"conditions":[],
+           "address":"10.0.0.6:2222","host_key_fingerprint":"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU","trust_host_ca":false},
+          {"name":"app-9","kind":"ssh_node","mode":"standing","actions":["ssh.session"],"logins":["root"],"db_users":[],"db_names":[],"roles":["dev"],"conditions":[]},
           {"name":"pg","kind":"database","mode":"standing","actions":["db.connect"],"logins":[],"db_users":["app"],"db_names":["*"],"roles":["dev"],"conditions":[]},
           {"name":"bad*name","kind":"ssh_node","mode":"standing","actions":["ssh.session"],"logins":["root"],"db_users":[],"db_names":[],"roles":["dev"],"conditions":[]}]}
         """;
 
-    private const string Inventory = """
-        {"resources":[
-          {"name":"web-1","kind":"ssh_node","address":"10.0.0.5:22","databases":[],"host_key_fingerprint":null,"trust_host_ca":true,"url":null,"labels":{},"revision":2,"created_at":"x","updated_at":"x"},
-          {"name":"db-1","kind":"ssh_node","address":"10.0.0.6:2222","databases":[],"host_key_fingerprint":"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU","trust_host_ca":false,"url":null,"labels":{},"revision":1,"created_at":"x","updated_at":"x"}]}
-        """;
-
-    private static Task<NodeFake> StartAsync(bool inventoryReadable) => NodeFake.StartAsync(app =>
+    // No /v1/resources: what-can carries the addresses and host key trust, so no inventory access is needed.
+    private static Task<NodeFake> StartAsync() => NodeFake.StartAsync(app =>
     {
         app.MapGet("/v1/access/what-can", () => Results.Text(WhatCan, "application/json"));
-        app.MapGet("/v1/resources", (HttpContext context) => inventoryReadable
-            ? Results.Text(Inventory, "application/json").ExecuteAsync(context)
-            : FakeApi.Problem(context, 403, "access-denied", "resources.read is not allowed"));
         app.MapGet("/v1/ca/ssh/host", () => Results.Text("""
             {"type":"host","keys":[{"id":"k2","public_key":"ssh-ed25519 AAAAnew custos-host-ca","fingerprint":"SHA256:n","state":"next","created_at":"x"},
                                    {"id":"k1","public_key":"ssh-ed25519 AAAAold custos-host-ca","fingerprint":"SHA256:o","state":"active","created_at":"x"}],
@@ -45,7 +40,7 @@ public sealed class ConfigSshFlowTests
     [Fact]
     public async Task The_snippet_configures_each_reachable_ssh_node_and_known_hosts_trusts_the_host_ca_for_the_ca_nodes_only()
     {
-        await using var fake = await StartAsync(inventoryReadable: true);
+        await using var fake = await StartAsync();
         using var temp = new TempDirectory();
         var home = fake.LoggedInHome(temp.Combine("home"));
 
@@ -58,35 +53,33 @@ public sealed class ConfigSshFlowTests
         Assert.DoesNotContain("bad*name", result.Out, StringComparison.Ordinal);
         Assert.Contains("skipping bad*name", result.Error, StringComparison.Ordinal);
         var custos = string.Join(' ', LocalPrograms.Self());
-        Assert.Contains($"Match originalhost db-1,web-1 exec \"/usr/bin/env CUSTOS_HOME={home} {custos} ssh --print-only %r@%n\"", result.Out, StringComparison.Ordinal);
+        Assert.Contains($"Match originalhost app-9,db-1,web-1 exec \"/usr/bin/env CUSTOS_HOME={home} {custos} ssh --print-only %r@%n\"", result.Out, StringComparison.Ordinal);
         Assert.Contains($"    IdentityFile {home}/keys/default/id_ed25519\n", result.Out, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(home, "keys", "default", "id_ed25519")));
 
         var knownHosts = Path.Combine(home, "known_hosts");
-        Assert.Equal("@cert-authority web-1 ssh-ed25519 AAAAnew custos-host-ca\n@cert-authority web-1 ssh-ed25519 AAAAold custos-host-ca\n", File.ReadAllText(knownHosts));
+        Assert.Equal("@cert-authority app-9,web-1 ssh-ed25519 AAAAnew custos-host-ca\n@cert-authority app-9,web-1 ssh-ed25519 AAAAold custos-host-ca\n", File.ReadAllText(knownHosts));
         Assert.Equal(SecureFiles.PublicFileMode, File.GetUnixFileMode(knownHosts));
         Assert.Contains($"    UserKnownHostsFile {knownHosts}\n", result.Out, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Without_resources_read_the_nodes_have_no_address_every_one_is_trusted_through_the_host_ca_and_a_warning_says_why()
+    public async Task A_node_without_a_known_address_gets_no_HostName_and_is_trusted_through_the_host_ca_only()
     {
-        await using var fake = await StartAsync(inventoryReadable: false);
+        await using var fake = await StartAsync();
         using var temp = new TempDirectory();
         var home = fake.LoggedInHome(temp.Combine("home"));
 
         var result = await NodeFake.RunAsync(home, "config", "ssh");
         Assert.True(result.Exit == 0, result.Error);
-        Assert.DoesNotContain("HostName", result.Out, StringComparison.Ordinal);
-        Assert.DoesNotContain("KnownHostsCommand", result.Out, StringComparison.Ordinal);
-        Assert.Contains("your roles do not allow resources.read", result.Error, StringComparison.Ordinal);
-        Assert.StartsWith("@cert-authority db-1,web-1 ", File.ReadAllText(Path.Combine(home, "known_hosts")), StringComparison.Ordinal);
+        Assert.Contains("Host app-9\n    User root\n    HostKeyAlias app-9\n", result.Out, StringComparison.Ordinal);
+        Assert.StartsWith("@cert-authority app-9,web-1 ", File.ReadAllText(Path.Combine(home, "known_hosts")), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Without_a_session_it_says_to_log_in()
     {
-        await using var fake = await StartAsync(inventoryReadable: true);
+        await using var fake = await StartAsync();
         using var temp = new TempDirectory();
         var result = await NodeFake.RunAsync(temp.Combine("home"), "config", "ssh");
         Assert.Equal((ExitCodes.Failure, "", "custos config ssh: not logged in; run custos login\n"), result);

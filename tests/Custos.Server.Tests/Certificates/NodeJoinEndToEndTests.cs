@@ -58,6 +58,23 @@ public sealed class NodeJoinEndToEndTests(JoinedNodeInstallation installation) :
     }
 
     [Fact]
+    public async Task Plain_ssh_with_the_custos_config_ssh_snippet_gets_a_fresh_certificate_and_checks_the_host_certificate()
+    {
+        var snippet = await Alice.RunAsync("config", "ssh");
+        Assert.True(snippet.ExitCode == 0, snippet.ToString());
+        Assert.Contains("Host node-a\n", snippet.Stdout, StringComparison.Ordinal);
+        var config = installation.File($"ssh_config-{Guid.NewGuid():n}");
+        await File.WriteAllTextAsync(config, snippet.Stdout, TestContext.Current.CancellationToken);
+        File.Delete(JoinedNodeInstallation.CertificateFile(Alice));
+
+        // The stock ssh and nothing else: the snippet names the node's address, fetches the certificate and pins the host CA.
+        var result = await OpenSshProgram.RunAsync("ssh", "-F", config, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "root@node-a", "id -un");
+        Assert.True(result.ExitCode == 0, $"{result}\nsshd:\n{installation.NodeA.LogText}");
+        Assert.Equal("root\n", result.Stdout);
+        Assert.True(File.Exists(JoinedNodeInstallation.CertificateFile(Alice)), "the snippet did not fetch a certificate");
+    }
+
+    [Fact]
     public async Task The_stock_ssh_accepts_the_node_through_the_exported_cert_authority_line_and_refuses_a_host_key_the_ca_did_not_sign()
     {
         var exported = await installation.Admin.RunAsync("admin", "ca", "export", "--type", "host", "--known-hosts");

@@ -124,6 +124,11 @@ public sealed record SubjectAccessDto(string Id, string Name, string Kind, strin
 /// <summary><c>GET /v1/access/who-can?action=A&amp;resource=R</c> (needs <c>audit.read</c>). Mode is standing or request.</summary>
 public sealed record WhoCanResponse(string Action, string? Resource, IReadOnlyList<RoleAccessDto> Roles, IReadOnlyList<SubjectAccessDto> Subjects);
 
+/// <summary>
+/// A resource a subject can reach, with what it takes to connect to it: <see cref="Address"/> (<c>HOST:PORT</c>, not
+/// for apps) and, for SSH nodes, how its host key is trusted (<see cref="TrustHostCa"/>, or a registered
+/// <see cref="HostKeyFingerprint"/>) — what <c>custos config ssh</c> needs without <c>resources.read</c>.
+/// </summary>
 public sealed record ReachableResourceDto(
     string Name,
     string Kind,
@@ -133,7 +138,10 @@ public sealed record ReachableResourceDto(
     IReadOnlyList<string> DbUsers,
     IReadOnlyList<string> DbNames,
     IReadOnlyList<string> Roles,
-    IReadOnlyList<ConditionsDto> Conditions);
+    IReadOnlyList<ConditionsDto> Conditions,
+    string? Address = null,
+    string? HostKeyFingerprint = null,
+    bool TrustHostCa = false);
 
 /// <summary>
 /// <c>GET /v1/access/what-can?user=U</c> (default: the caller; someone else needs <c>audit.read</c>). Resources are
