@@ -55,10 +55,14 @@ public static class NodeCommands
         {
             Description = "A shell command that reloads sshd (e.g. \"systemctl reload ssh\"), which sync runs when the host certificate changes.",
         };
+        var sshdConfigOut = new Option<string?>("--sshd-config-out")
+        {
+            Description = "Also write the sshd_config lines to this file (e.g. /etc/ssh/sshd_config.d/custos.conf, which Debian's sshd_config includes); then reload sshd.",
+        };
         var passwd = new Option<string?>("--passwd-file") { Description = "The passwd file the default logins come from.", Hidden = true };
         var command = new Command("join", "Enrol this node with a one-time join token: prove the host key, then write the sshd files and the host certificate.")
         {
-            server, caFile, tokenFile, hostKey, outDir, dir, logins, reload, passwd,
+            server, caFile, tokenFile, hostKey, outDir, dir, logins, reload, sshdConfigOut, passwd,
         };
         CommandContext.Bind(command, "custos node join", async (context, cancellationToken) =>
         {
@@ -80,6 +84,8 @@ public static class NodeCommands
             EnsureWritable(layout.Directory);
             EnsureWritable(layout.PrincipalsDirectory);
             EnsureWritable(Path.GetDirectoryName(certificatePath)!);
+            var sshdConfigFile = context.Get(sshdConfigOut) is { } c ? Path.GetFullPath(c) : null;
+            if (sshdConfigFile is not null) EnsureWritable(Path.GetDirectoryName(sshdConfigFile)!);
 
             NodeBundleResponse bundle;
             using (var client = new ApiClient(serverUrl, trust))
@@ -89,7 +95,9 @@ public static class NodeCommands
             var state = new NodeState(ConnectionSettings.Display(serverUrl), bundle.Node, key.PublicKeyFile, certificatePath,
                 explicitLogins, context.Get(reload), bundle.KrlEtag, nodeLogins, passwdFile);
             state.Save(layout.StateFile);
-            await WriteJoinedAsync(context.Out, state, layout, key, bundle, changes);
+            if (sshdConfigFile is not null)
+                NodeFiles.WriteIfChanged(sshdConfigFile, System.Text.Encoding.UTF8.GetBytes(SshdConfigText.Build(bundle.Node, layout.Directory, key.PublicKeyFile, state.HostCertificate)), NodeFiles.PublicMode);
+            await WriteJoinedAsync(context.Out, state, layout, key, bundle, changes, sshdConfigFile);
             return ExitCodes.Success;
         });
         return command;
@@ -207,7 +215,7 @@ public static class NodeCommands
         }
     }
 
-    private static async Task WriteJoinedAsync(TextWriter output, NodeState state, NodeLayout layout, NodeHostKey key, NodeBundleResponse bundle, NodeBundleWriter.Changes changes)
+    private static async Task WriteJoinedAsync(TextWriter output, NodeState state, NodeLayout layout, NodeHostKey key, NodeBundleResponse bundle, NodeBundleWriter.Changes changes, string? sshdConfigFile)
     {
         await output.WriteLineAsync($"Joined {state.Server} as node {bundle.Node} (host key {key.PublicKey.GetFingerprint()}).");
         await output.WriteLineAsync($"Host certificate: {state.HostCertificate} (principals {Formats.List(bundle.HostPrincipals)}; valid until {bundle.HostCertificateValidBefore}).");
@@ -215,7 +223,9 @@ public static class NodeCommands
         await output.WriteLineAsync($"Managed files in {layout.Directory}: user_ca.pub, revoked.krl, principals/, server-ca.crt, node.json" +
             (changes.Removed.Count > 0 ? $" ({changes.Removed.Count} stale principals file(s) removed)." : "."));
         await output.WriteLineAsync();
-        await output.WriteLineAsync("Add these lines to /etc/ssh/sshd_config (before any Match block), then reload sshd (e.g. systemctl reload ssh):");
+        await output.WriteLineAsync(sshdConfigFile is null
+            ? "Add these lines to /etc/ssh/sshd_config (before any Match block), then reload sshd (e.g. systemctl reload ssh):"
+            : $"Wrote these lines to {sshdConfigFile}; check with sshd -t, then reload sshd (e.g. systemctl reload ssh):");
         await output.WriteLineAsync();
         await output.WriteAsync(SshdConfigText.Build(bundle.Node, layout.Directory, key.PublicKeyFile, state.HostCertificate));
         await output.WriteLineAsync();

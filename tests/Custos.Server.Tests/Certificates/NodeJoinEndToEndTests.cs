@@ -29,6 +29,8 @@ public sealed class NodeJoinEndToEndTests(JoinedNodeInstallation installation) :
         var userCa = await installation.Admin.RunAsync("admin", "ca", "export", "--type", "user");
         Assert.Equal(userCa.Stdout, await File.ReadAllTextAsync(Path.Combine(installation.ManagedDirectory, "user_ca.pub"), TestContext.Current.CancellationToken));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(installation.ManagedDirectory, "node.json")));
+        // join --sshd-config-out wrote the same lines the administrator's sshd-config command prints.
+        Assert.Equal(installation.SshdConfigLines, await File.ReadAllTextAsync(Path.Combine(installation.NodeDirectory, "sshd_config.d", "custos.conf"), TestContext.Current.CancellationToken));
 
         // The host certificate, as ssh-keygen reads it: a host certificate for the node's name and address.
         var listed = await OpenSshProgram.RunAsync("ssh-keygen", "-L", "-f", installation.HostCertificate);

@@ -43,6 +43,9 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
 
     public string[] Connect => ["--server", Server.BaseUrl, "--ca-file", Server.CertificateFile];
 
+    /// <summary>What <c>custos admin resources sshd-config</c> printed (node-a's sshd uses these lines).</summary>
+    public string SshdConfigLines { get; private set; } = "";
+
     /// <summary>What <c>custos node join</c> printed.</summary>
     public CliResult Joined { get; private set; } = null!;
 
@@ -74,10 +77,11 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
         // 2. On the node: join (a fresh home: the node needs no Custos session).
         var node = new CliHome(_root.Combine("node-home"));
         Joined = Succeeded(await node.RunAsync(["node", "join", .. Connect, "--token-file", token, "--host-key", HostPublicKey, "--dir", ManagedDirectory,
-            "--logins", "root", "--reload-command", $"kill -HUP $(cat {Path.Combine(NodeDirectory, "sshd.pid")})"]));
+            "--logins", "root", "--sshd-config-out", Path.Combine(NodeDirectory, "sshd_config.d", "custos.conf"), "--reload-command", $"kill -HUP $(cat {Path.Combine(NodeDirectory, "sshd.pid")})"]));
 
         // 3. sshd with exactly the lines the administrator's sshd-config command prints.
-        var lines = Succeeded(await Admin.RunAsync("admin", "resources", "sshd-config", "node-a", "--dir", ManagedDirectory, "--host-key", HostPublicKey)).Stdout
+        SshdConfigLines = Succeeded(await Admin.RunAsync("admin", "resources", "sshd-config", "node-a", "--dir", ManagedDirectory, "--host-key", HostPublicKey)).Stdout;
+        var lines = SshdConfigLines
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('#')).ToList();
         NodeSettings =
         [
