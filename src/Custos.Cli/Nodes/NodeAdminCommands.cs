@@ -72,6 +72,29 @@ public static class NodeAdminCommands
     }
 
     /// <summary><c>custos admin resources join-token NAME --out FILE [--ttl]</c>: a fresh token for a registered node (re-enrolment).</summary>
+    /// <summary><c>custos admin resources nodes</c>: the enrolled nodes, their host keys and when they last synchronised.</summary>
+    public static Command Nodes()
+    {
+        var connection = new ConnectionOptions();
+        var output = CommonOptions.Output();
+        var command = new Command("nodes", "List the enrolled SSH nodes: host key, enrolment, last custos node sync, host certificate expiry.") { output };
+        connection.AddTo(command);
+        CommandContext.Bind(command, "custos admin resources nodes", async (context, cancellationToken) =>
+        {
+            using var client = context.OpenSession(connection);
+            var (list, json) = await client.SendForJsonAsync<EnrolledNodeListResponse>(HttpMethod.Get, "v1/nodes", null, cancellationToken);
+            if (context.Get(output) == CommonOptions.Json)
+            {
+                context.PrintJson(json);
+                return ExitCodes.Success;
+            }
+            Formats.WriteTable(context.Out, ["NODE", "HOST KEY", "ENROLLED", "LAST SYNC", "HOST CERT UNTIL", "REGISTERED"],
+                [.. list.Nodes.Select(n => (IReadOnlyList<string>)[n.Node, n.HostKeyFingerprint, n.EnrolledAt, n.LastSyncAt ?? "never", n.HostCertificateValidBefore ?? "-", n.Registered ? "yes" : "no (removed)"])]);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
     public static Command JoinToken()
     {
         var connection = new ConnectionOptions();

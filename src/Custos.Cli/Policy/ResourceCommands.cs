@@ -17,7 +17,7 @@ public static class ResourceCommands
     public static Command Create() => new("resources", "Manage the inventory: SSH nodes, databases and apps that roles select by label.")
     {
         Add(), List(), Show(), DeleteByName.Create("custos admin resources rm", "Delete a resource from the inventory.", "The resource to delete.", ResourcePath), Import(), Export(),
-        NodeAdminCommands.JoinToken(), NodeAdminCommands.SshdConfig(),
+        NodeAdminCommands.JoinToken(), NodeAdminCommands.SshdConfig(), NodeAdminCommands.Nodes(),
     };
 
     /// <summary>The options of <c>add</c>, so that options added later (a join token) sit beside the resource's own.</summary>

@@ -42,6 +42,11 @@ public sealed class NodeJoinEndToEndTests(JoinedNodeInstallation installation) :
         var query = await OpenSshProgram.RunAsync("ssh-keygen", "-Q", "-f", Path.Combine(installation.ManagedDirectory, "revoked.krl"), installation.HostPublicKey);
         Assert.True(query.ExitCode == 0, query.ToString());
 
+        // The administrator sees the enrolment.
+        var nodes = await installation.Admin.RunAsync("admin", "resources", "nodes");
+        Assert.True(nodes.ExitCode == 0, nodes.ToString());
+        Assert.Matches(@"node-a\s+SHA256:\S+\s+\S+\s+\S+\s+\S+\s+yes", nodes.Stdout);
+
         // The join token is spent: joining again with it is refused, and nothing on the node changes.
         var again = await new CliHome(installation.File("second-node-home")).RunAsync(["node", "join", .. installation.Connect, "--token-file", installation.File("node-a.token"),
             "--host-key", installation.HostPublicKey, "--dir", installation.File("second-managed"), "--logins", "root"]);
