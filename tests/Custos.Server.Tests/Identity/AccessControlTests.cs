@@ -26,6 +26,9 @@ public sealed class AccessControlTests
         "POST /v1/auth/webauthn/login/finish",
         "GET /v1/ca/ssh/{type}",
         "GET /v1/ca/ssh/krl",
+        "POST /v1/nodes/challenge",
+        "POST /v1/nodes/join",
+        "POST /v1/nodes/{name}/sync",
     ];
 
     [Fact]
