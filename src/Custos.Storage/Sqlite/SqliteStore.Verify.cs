@@ -77,14 +77,12 @@ public sealed partial class SqliteStore : IAuditRowReader
     /// <summary>A text column's UTF-8 bytes (valid until the next step), or <paramref name="ifNull"/> added to the flags.</summary>
     private static ReadOnlySpan<byte> Text(sqlite3_stmt s, int column, AuditRowNulls ifNull, ref AuditRowNulls nulls)
     {
-        if (raw.sqlite3_column_type(s, column) == raw.SQLITE_NULL)
-        {
-            nulls |= ifNull;
-            return default;
-        }
         var text = raw.sqlite3_column_text(s, column);
         var length = raw.sqlite3_column_bytes(s, column);
-        return length == 0 ? [] : MemoryMarshal.CreateReadOnlySpan(in text.GetPinnableReference(), length);
+        if (length > 0) return MemoryMarshal.CreateReadOnlySpan(in text.GetPinnableReference(), length);
+        // Only an empty value can be NULL: one call less per column on the common path.
+        if (raw.sqlite3_column_type(s, column) == raw.SQLITE_NULL) nulls |= ifNull;
+        return [];
     }
 
     /// <summary>A hash column: a BLOB, anything else marks the row malformed (ADO.NET could not read it as bytes).</summary>
