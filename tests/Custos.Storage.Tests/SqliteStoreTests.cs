@@ -1,3 +1,4 @@
+using Custos.Core.Audit;
 using Custos.Storage.Sqlite;
 using Custos.Testing;
 using Microsoft.Data.Sqlite;
@@ -47,6 +48,85 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         var bob = new List<long>();
         await foreach (var e in store.ReadAsync(new Custos.Core.Audit.AuditQuery { Actor = "bob", Target = "node/15" }, CancellationToken.None)) bob.Add(e.Seq);
         Assert.Equal([16L], bob);
+    }
+
+    /// <summary>Appends <paramref name="count"/> varied events; returns the checkpoints signed.</summary>
+    private static async Task<List<AuditCheckpoint>> AppendChainAsync(RelationalStore store, AuditSigningKey key, int count)
+    {
+        var checkpoints = new List<AuditCheckpoint>();
+        var head = AuditHead.Empty;
+        for (var done = 0; done < count; done += 25)
+        {
+            var entries = Enumerable.Range(done + 1, Math.Min(25, count - done)).Select(i =>
+            {
+                var entry = new AuditEntry(i % 2 == 0 ? "user.login" : "ssh.session.start", new AuditActor("user", "u" + i, "ünï \"q\" " + i),
+                    (AuditOutcome)(i % 3), Target: i % 3 == 0 ? null : "node/" + i, Reason: i % 4 == 0 ? "tab\there" : null,
+                    Source: i % 5 == 0 ? null : new AuditSource(i % 2 == 0 ? null : "10.0.0." + i, "agent/1"), RequestId: "req-" + i,
+                    Details: new System.Text.Json.Nodes.JsonObject { ["i"] = i, ["line"] = "a\nb" });
+                return (entry, AuditEntryValidator.Validate(entry));
+            }).ToList();
+            var batch = new AuditBatch(entries, DateTimeOffset.UtcNow, head, withCheckpoint: true, key.SignCheckpoint);
+            await store.AppendAsync(batch, CancellationToken.None);
+            checkpoints.Add(batch.Checkpoint!);
+            head = batch.NewHead;
+        }
+        return checkpoints;
+    }
+
+    private static async Task<AuditVerificationResult> VerifyRowsAsync(RelationalStore store, IReadOnlyList<AuditCheckpoint> checkpoints, byte[] key, int rangeSize)
+    {
+        var head = await store.GetHeadAsync(CancellationToken.None);
+        return await AuditVerifier.VerifyLinksAsync(AuditVerifier.LinksFromStore(store, head.Seq, CancellationToken.None, rangeSize),
+            checkpoints, key, new AuditVerificationOptions(), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Verify_reads_stored_rows_as_bytes_and_hashes_them_as_the_events_were_hashed()
+    {
+        var store = await MigratedAsync();
+        using var key = AuditSigningKey.Generate();
+        Assert.True((await VerifyRowsAsync(store, [], key.PublicKey, 10)).Intact); // an empty log
+        var checkpoints = await AppendChainAsync(store, key, 100);
+        var result = await VerifyRowsAsync(store, checkpoints, key.PublicKey, 10);
+        Assert.True(result.Intact, result.Problem);
+        Assert.Equal(100, result.EventCount);
+        Assert.Equal(4, result.CheckpointsVerified);
+        var whole = await AuditVerifier.VerifyStoreAsync(store, checkpoints, key.PublicKey, new(), CancellationToken.None);
+        Assert.Equal(result.Head.ToString(), whole.Head.ToString());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(10)]
+    [InlineData(11)]
+    [InlineData(50)]
+    [InlineData(100)]
+    public async Task A_changed_row_is_found_at_its_sequence_number_on_either_side_of_a_range_edge(long seq)
+    {
+        var store = await MigratedAsync();
+        using var key = AuditSigningKey.Generate();
+        var checkpoints = await AppendChainAsync(store, key, 100);
+        await ExecuteRawAsync($"DROP TRIGGER audit_events_no_update; UPDATE audit_events SET request_id = 'forged' WHERE seq = {seq}");
+        var result = await VerifyRowsAsync(store, checkpoints, key.PublicKey, 10);
+        Assert.False(result.Intact);
+        Assert.Equal(seq, result.FirstBadSeq);
+        Assert.Contains("does not match its contents", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_hash_stored_as_text_or_a_deleted_row_is_reported_not_thrown()
+    {
+        var store = await MigratedAsync();
+        using var key = AuditSigningKey.Generate();
+        var checkpoints = await AppendChainAsync(store, key, 30);
+        await ExecuteRawAsync("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET hash = hex(hash) WHERE seq = 20");
+        var result = await VerifyRowsAsync(store, checkpoints, key.PublicKey, 10);
+        Assert.Equal(20, result.FirstBadSeq);
+        Assert.Contains("wrong type", result.Problem, StringComparison.Ordinal);
+        await ExecuteRawAsync("DROP TRIGGER audit_events_no_delete; DELETE FROM audit_events WHERE seq = 10");
+        result = await VerifyRowsAsync(store, checkpoints, key.PublicKey, 10);
+        Assert.Equal(10, result.FirstBadSeq);
+        Assert.Contains("missing", result.Problem, StringComparison.Ordinal);
     }
 
     [Fact]

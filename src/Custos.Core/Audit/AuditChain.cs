@@ -25,7 +25,21 @@ public static class AuditChain
         return new DateTimeOffset(utc.Ticks - (utc.Ticks % 10), TimeSpan.Zero);
     }
 
-    public static string FormatTime(DateTimeOffset time) => string.Create(27, time, static (span, t) => WriteTime(t, span));
+    /// <summary>Length of the event time format.</summary>
+    internal const int TimeLength = 27;
+
+    public static string FormatTime(DateTimeOffset time) => string.Create(TimeLength, time, static (span, t) => WriteTime(t, span));
+
+    /// <summary>A stored time (microseconds since the Unix epoch), exactly as the stores convert it.</summary>
+    internal static DateTimeOffset FromMicros(long micros) => new(DateTimeOffset.UnixEpoch.UtcTicks + (micros * 10), TimeSpan.Zero);
+
+    /// <summary>The time format as UTF-8 (27 bytes).</summary>
+    internal static void WriteTime(DateTimeOffset time, Span<byte> o)
+    {
+        Span<char> text = stackalloc char[TimeLength];
+        WriteTime(time, text);
+        for (var i = 0; i < TimeLength; i++) o[i] = (byte)text[i];
+    }
 
     /// <summary>Writes <c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c> (27 characters) without format-string parsing: it is on the append path.</summary>
     private static void WriteTime(DateTimeOffset time, Span<char> o)
@@ -78,6 +92,15 @@ public static class AuditChain
         SHA256.HashData(scratch.WrittenSpan, destination);
     }
 
+    /// <summary>As <see cref="ComputeHash(AuditEvent, ArrayBufferWriter{byte}, Span{byte})"/>, on a reused SHA-256 context.</summary>
+    public static void ComputeHash(AuditEvent e, ArrayBufferWriter<byte> scratch, Sha256Context sha, Span<byte> destination)
+    {
+        scratch.ResetWrittenCount();
+        CanonicalJson.Append(scratch, e.PrevHash);
+        WriteCanonical(e, scratch);
+        sha.Hash(scratch.WrittenSpan, destination);
+    }
+
     /// <summary>
     /// Writes the canonical JSON of the event without its <c>hash</c> member (what is hashed), or with it
     /// (<paramref name="includeHash"/>: an export line, itself canonical).
@@ -126,11 +149,8 @@ public static class AuditChain
         CanonicalJson.Append(o, ",\"target\":"u8);
         WriteNullableString(e.Target, o);
         CanonicalJson.Append(o, ",\"time\":\""u8);
-        Span<char> time = stackalloc char[27];
-        WriteTime(e.Time, time);
-        var span = o.GetSpan(27);
-        for (var i = 0; i < 27; i++) span[i] = (byte)time[i];
-        o.Advance(27);
+        WriteTime(e.Time, o.GetSpan(TimeLength));
+        o.Advance(TimeLength);
         CanonicalJson.Append(o, "\",\"type\":"u8);
         CanonicalJson.WriteString(e.Type, o);
         CanonicalJson.Append(o, "}"u8);

@@ -58,8 +58,12 @@ public static class AuditExport
     /// hashed on every core. An event line is checked byte for byte: the line without its <c>"hash"</c> member is the
     /// canonical JSON that was hashed, so any edit (or re-serialisation) of the line is detected.
     /// </summary>
-    public static async Task<(AuditExportHeader Header, List<AuditCheckpoint> Checkpoints, IAsyncEnumerable<AuditLink[]> Links)> ReadAsync(
-        Stream stream, CancellationToken cancellationToken)
+    public static Task<(AuditExportHeader Header, List<AuditCheckpoint> Checkpoints, IAsyncEnumerable<AuditLink[]> Links)> ReadAsync(
+        Stream stream, CancellationToken cancellationToken) => ReadAsync(stream, DefaultBlockBytes, cancellationToken);
+
+    /// <summary>As <see cref="ReadAsync(Stream, CancellationToken)"/>, reading event lines <paramref name="blockBytes"/> at a time.</summary>
+    internal static async Task<(AuditExportHeader Header, List<AuditCheckpoint> Checkpoints, IAsyncEnumerable<AuditLink[]> Links)> ReadAsync(
+        Stream stream, int blockBytes, CancellationToken cancellationToken)
     {
         var lines = new LineReader(stream, MaxLineBytes);
         var first = await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false)
@@ -77,46 +81,113 @@ public static class AuditExport
             }
             checkpoints.Add(ParseCheckpoint(Encoding.UTF8.GetString(line), lines.LineNumber));
         }
-        return (header, checkpoints, ReadLinksAsync(lines, pending, cancellationToken));
+        return (header, checkpoints, ReadLinksAsync(lines, pending, blockBytes, cancellationToken));
     }
 
-    private static async IAsyncEnumerable<AuditLink[]> ReadLinksAsync(LineReader lines, byte[]? first, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The event lines, read in large blocks (no allocation per line) and hashed on every core: each block is split on
+    /// newlines, its lines shared out among one worker per core, and its links delivered in order.
+    /// </summary>
+    private static async IAsyncEnumerable<AuditLink[]> ReadLinksAsync(LineReader lines, byte[]? first, int blockBytes, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        const int chunkSize = 8192;
-        var chunk = new List<(byte[] Line, int Number)>(chunkSize);
-        if (first is not null) chunk.Add((first, lines.LineNumber));
-        var done = false;
-        while (!done)
+        var lineNumber = lines.LineNumber;
+        if (first is not null)
         {
-            while (chunk.Count < chunkSize)
+            var scratch = new ArrayBufferWriter<byte>(1024);
+            using var sha = new Sha256Context();
+            var hashes = new byte[2 * AuditChain.HashSize];
+            yield return [ParseLink(first, lineNumber, scratch, sha, hashes)];
+        }
+        var block = new byte[blockBytes];
+        var end = 0;
+        var buffered = lines.Buffered;
+        var eof = false;
+        var offsets = new List<(int Start, int Length, int Number)>(block.Length / 256);
+        while (true)
+        {
+            while (!eof && end < block.Length)
             {
-                var line = await lines.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-                if (line is null)
+                // What the line reader had already read comes first, then the rest of the stream.
+                int read;
+                if (!buffered.IsEmpty)
                 {
-                    done = true;
+                    read = Math.Min(buffered.Length, block.Length - end);
+                    buffered.Span[..read].CopyTo(block.AsSpan(end));
+                    buffered = buffered[read..];
+                }
+                else
+                {
+                    read = lines.AtEnd ? 0 : await lines.Stream.ReadAsync(block.AsMemory(end), cancellationToken).ConfigureAwait(false);
+                }
+                if (read == 0) eof = true;
+                end += read;
+            }
+            // Whole lines only; the last partial line moves to the front of the block for the next round.
+            var complete = eof ? end : block.AsSpan(0, end).LastIndexOf((byte)'\n') + 1;
+            offsets.Clear();
+            string? tooLong = null;
+            var at = 0;
+            while (at < complete)
+            {
+                var length = block.AsSpan(at, complete - at).IndexOf((byte)'\n');
+                var next = length < 0 ? complete : at + length + 1;
+                if (length < 0) length = complete - at;
+                lineNumber++;
+                if (length > MaxLineBytes)
+                {
+                    tooLong = $"line {lineNumber}: longer than {MaxLineBytes} bytes";
                     break;
                 }
-                if (line.Length > 0) chunk.Add((line, lines.LineNumber));
+                if (length > 0 && block[at + length - 1] == (byte)'\r') length--;
+                if (length > 0) offsets.Add((at, length, lineNumber));
+                at = next;
             }
-            if (chunk.Count == 0) yield break;
-            var snapshot = chunk.ToArray();
-            chunk.Clear();
-            var links = new AuditLink[snapshot.Length];
-            var workers = Math.Min(Environment.ProcessorCount, Math.Max(1, snapshot.Length / 256));
-            Parallel.For(0, workers, w =>
-            {
-                var scratch = new ArrayBufferWriter<byte>(1024);
-                for (var i = w; i < snapshot.Length; i += workers) links[i] = ParseLink(snapshot[i].Line, snapshot[i].Number, scratch);
-            });
-            yield return links;
+            if (tooLong is null && end - complete > MaxLineBytes)
+                tooLong = $"line {lineNumber + 1}: longer than {MaxLineBytes} bytes";
+            if (offsets.Count > 0) yield return HashLines(block, offsets);
+            if (tooLong is not null) throw new FormatException(tooLong);
+            if (eof) yield break;
+            block.AsSpan(complete, end - complete).CopyTo(block);
+            end -= complete;
+            // Not one whole line in a full block (only when the block is smaller than the longest line allowed).
+            if (end == block.Length) Array.Resize(ref block, 2 * block.Length);
         }
     }
 
-    /// <summary>Reads seq, prev_hash and hash from an event line and checks the rest of the line against hash.</summary>
-    public static AuditLink ParseLink(byte[] line, int number, ArrayBufferWriter<byte> scratch)
+    private const int DefaultBlockBytes = 4 << 20;
+
+    private static AuditLink[] HashLines(byte[] block, List<(int Start, int Length, int Number)> offsets)
     {
+        var links = new AuditLink[offsets.Count];
+        var hashes = new byte[offsets.Count * 2 * AuditChain.HashSize];
+        var workers = Math.Min(Environment.ProcessorCount, Math.Max(1, offsets.Count / 256));
+        // Contiguous shares: each worker walks its own part of the block.
+        var share = (offsets.Count + workers - 1) / workers;
+        Parallel.For(0, workers, w =>
+        {
+            var scratch = new ArrayBufferWriter<byte>(1024);
+            using var sha = new Sha256Context();
+            for (var i = w * share; i < Math.Min(offsets.Count, (w + 1) * share); i++)
+            {
+                var (start, length, number) = offsets[i];
+                links[i] = ParseLink(block.AsSpan(start, length), number, scratch, sha,
+                    hashes.AsMemory(i * 2 * AuditChain.HashSize, 2 * AuditChain.HashSize));
+            }
+        });
+        return links;
+    }
+
+    /// <summary>
+    /// Reads seq, prev_hash and hash from an event line and checks the rest of the line against hash. The link's
+    /// hashes are written to <paramref name="hashes"/> (64 bytes) when they are 32 bytes each.
+    /// </summary>
+    public static AuditLink ParseLink(ReadOnlySpan<byte> line, int number, ArrayBufferWriter<byte> scratch, Sha256Context sha, Memory<byte> hashes)
+    {
+        ArgumentNullException.ThrowIfNull(scratch);
+        ArgumentNullException.ThrowIfNull(sha);
         long seq = -1;
-        byte[]? prev = null, hash = null;
+        ReadOnlyMemory<byte> prev = default, hash = default;
+        bool havePrev = false, haveHash = false;
         int hashStart = -1, hashEnd = -1, members = 0;
         try
         {
@@ -136,12 +207,14 @@ public static class AuditExport
                 else if (reader.ValueTextEquals("prev_hash"u8))
                 {
                     reader.Read();
-                    prev = Convert.FromHexString(reader.GetString() ?? "");
+                    prev = ReadHex(ref reader, hashes[..AuditChain.HashSize]);
+                    havePrev = true;
                 }
                 else if (reader.ValueTextEquals("hash"u8))
                 {
                     reader.Read();
-                    hash = Convert.FromHexString(reader.GetString() ?? "");
+                    hash = ReadHex(ref reader, hashes[AuditChain.HashSize..]);
+                    haveHash = true;
                     hashStart = nameStart;
                     hashEnd = (int)reader.BytesConsumed;
                 }
@@ -155,7 +228,7 @@ public static class AuditExport
         {
             return Broken(number, "invalid JSON: " + e.Message);
         }
-        if (seq < 0 || prev is null || hash is null || hashStart < 1 || line[hashStart - 1] != (byte)',')
+        if (seq < 0 || !havePrev || !haveHash || hashStart < 1 || line[hashStart - 1] != (byte)',')
             return Broken(number, "not an event line (seq, prev_hash or hash missing)");
         if (members != EventMembers.Length)
             return new AuditLink(seq, prev, hash, $"line {number} (event {seq}): has {members} members instead of {EventMembers.Length} (modified)");
@@ -163,17 +236,49 @@ public static class AuditExport
             return new AuditLink(seq, prev, hash, $"line {number} (event {seq}): hash or prev_hash is not 32 bytes (modified)");
 
         scratch.ResetWrittenCount();
-        scratch.Write(prev);
-        scratch.Write(line.AsSpan(0, hashStart - 1));
-        scratch.Write(line.AsSpan(hashEnd));
+        scratch.Write(prev.Span);
+        scratch.Write(line[..(hashStart - 1)]);
+        scratch.Write(line[hashEnd..]);
         Span<byte> computed = stackalloc byte[AuditChain.HashSize];
-        SHA256.HashData(scratch.WrittenSpan, computed);
-        return computed.SequenceEqual(hash)
+        sha.Hash(scratch.WrittenSpan, computed);
+        return computed.SequenceEqual(hash.Span)
             ? new AuditLink(seq, prev, hash, null)
             : new AuditLink(seq, prev, hash, $"line {number} (event {seq}): does not match its hash (modified or not in canonical form)");
     }
 
-    private static AuditLink Broken(int number, string problem) => new(-1, [], [], $"line {number}: {problem}");
+    /// <summary>
+    /// A hex string value, decoded into <paramref name="slot"/> when it is 32 bytes, else into a new array (a
+    /// malformed line; reported by the caller). Accepts either case and throws <see cref="FormatException"/> for
+    /// anything else, as <see cref="Convert.FromHexString(string)"/>.
+    /// </summary>
+    private static ReadOnlyMemory<byte> ReadHex(ref Utf8JsonReader reader, Memory<byte> slot)
+    {
+        if (reader.TokenType != JsonTokenType.String) throw new InvalidOperationException($"expected a string, not {reader.TokenType}");
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence && reader.ValueSpan.Length == 2 * AuditChain.HashSize)
+        {
+            var text = reader.ValueSpan;
+            var destination = slot.Span;
+            for (var i = 0; i < AuditChain.HashSize; i++)
+            {
+                var hi = HexValue(text[2 * i]);
+                var lo = HexValue(text[(2 * i) + 1]);
+                if ((hi | lo) < 0) throw new FormatException("The input is not a valid hex string as it contains a non-hex character.");
+                destination[i] = (byte)((hi << 4) | lo);
+            }
+            return slot;
+        }
+        return Convert.FromHexString(reader.GetString() ?? "");
+    }
+
+    private static int HexValue(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
+    private static AuditLink Broken(int number, string problem) => new(-1, default, default, $"line {number}: {problem}");
 
     private static AuditExportHeader ParseHeader(string line)
     {

@@ -31,19 +31,21 @@ public sealed record AuditVerificationResult(
 /// <summary>
 /// One event as the verifier sees it: where it is, what it links to, and <see cref="Problem"/> when its content does
 /// not hash to <see cref="Hash"/> (or could not be read). <see cref="Seq"/> is -1 when not even that was readable.
+/// The hashes may be slices of a buffer shared by a chunk of links.
 /// </summary>
-public readonly record struct AuditLink(long Seq, byte[] PrevHash, byte[] Hash, string? Problem)
+public readonly record struct AuditLink(long Seq, ReadOnlyMemory<byte> PrevHash, ReadOnlyMemory<byte> Hash, string? Problem)
 {
     /// <summary>Checks an event's content against its stored hash.</summary>
-    public static AuditLink FromEvent(AuditEvent e, ArrayBufferWriter<byte> scratch, Span<byte> hash)
+    public static AuditLink FromEvent(AuditEvent e, ArrayBufferWriter<byte> scratch, Sha256Context sha)
     {
         if (e.Hash.Length != AuditChain.HashSize || e.PrevHash.Length != AuditChain.HashSize)
             return new(e.Seq, e.PrevHash, e.Hash, $"event {e.Seq}: hash or prev_hash is not 32 bytes (modified)");
         if (!Enum.IsDefined(e.Outcome))
             return new(e.Seq, e.PrevHash, e.Hash, $"event {e.Seq}: unknown outcome (modified)");
+        Span<byte> hash = stackalloc byte[AuditChain.HashSize];
         try
         {
-            AuditChain.ComputeHash(e, scratch, hash);
+            AuditChain.ComputeHash(e, scratch, sha, hash);
         }
         catch (FormatException)
         {
@@ -91,8 +93,8 @@ public static class AuditVerifier
         var seenHashes = new Dictionary<long, byte[]>();
 
         long count = 0, gaps = 0, expectedSeq = 1;
-        var prevHash = AuditChain.GenesisHash.ToArray();
-        var head = AuditHead.Empty;
+        ReadOnlyMemory<byte> prevHash = AuditChain.GenesisHash.ToArray();
+        var headSeq = 0L;
         (long Seq, string Problem)? failure = null;
         try
         {
@@ -102,10 +104,10 @@ public static class AuditVerifier
                 {
                     failure = CheckLink(link, options, ref expectedSeq, ref gaps, prevHash);
                     if (failure is not null) break;
-                    if (checkpointSeqs.Contains(link.Seq)) seenHashes[link.Seq] = link.Hash;
+                    if (checkpointSeqs.Contains(link.Seq)) seenHashes[link.Seq] = link.Hash.ToArray();
                     prevHash = link.Hash;
                     expectedSeq = link.Seq + 1;
-                    head = new AuditHead(link.Seq, link.Hash);
+                    headSeq = link.Seq;
                     count++;
                 }
                 if (failure is not null) break;
@@ -117,6 +119,7 @@ public static class AuditVerifier
             failure = (expectedSeq, e.Message);
         }
 
+        var head = count == 0 ? AuditHead.Empty : new AuditHead(headSeq, prevHash.ToArray());
         var verified = 0;
         failure ??= CheckCheckpoints(checkpoints, seenHashes, storedPublicKey, options, head, notes, ref verified);
         if (failure is null && options.ExpectHead is { } expect && head.Seq < expect.Seq)
@@ -128,7 +131,7 @@ public static class AuditVerifier
             : new AuditVerificationResult(true, count, head, null, null, verified, gaps, notes);
     }
 
-    private static (long, string)? CheckLink(in AuditLink link, AuditVerificationOptions options, ref long expectedSeq, ref long gaps, byte[] prevHash)
+    private static (long, string)? CheckLink(in AuditLink link, AuditVerificationOptions options, ref long expectedSeq, ref long gaps, ReadOnlyMemory<byte> prevHash)
     {
         if (link.Seq < 0) return (expectedSeq, link.Problem ?? "unreadable event");
         if (link.Seq != expectedSeq)
@@ -141,12 +144,12 @@ public static class AuditVerifier
                     : $"events {expectedSeq}..{link.Seq - 1} are missing (deleted)");
             gaps += link.Seq - expectedSeq;
         }
-        else if (!link.PrevHash.AsSpan().SequenceEqual(prevHash))
+        else if (!link.PrevHash.Span.SequenceEqual(prevHash.Span))
         {
             return (link.Seq, $"event {link.Seq}: prev_hash does not match the hash of event {link.Seq - 1} (inserted, reordered or modified)");
         }
         if (link.Problem is not null) return (link.Seq, link.Problem);
-        if (options.ExpectHead is { } eh && eh.Seq == link.Seq && !eh.Hash.AsSpan().SequenceEqual(link.Hash))
+        if (options.ExpectHead is { } eh && eh.Seq == link.Seq && !eh.Hash.AsSpan().SequenceEqual(link.Hash.Span))
             return (link.Seq, $"event {link.Seq} differs from the expected head recorded earlier (rewritten)");
         return null;
     }
@@ -207,9 +210,10 @@ public static class AuditVerifier
     /// Sequence ranges read and hashed concurrently (one task per core, plus one ahead), delivered in order. The
     /// first range starts below 1 so rows an attacker inserted with seq ≤ 0 are seen too.
     /// </summary>
-    public static async IAsyncEnumerable<AuditLink[]> LinksFromStore(IAuditStore store, long upToSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<AuditLink[]> LinksFromStore(
+        IAuditStore store, long upToSeq, [EnumeratorCancellation] CancellationToken cancellationToken, int rangeSize = RangeCapacity)
     {
-        const long rangeSize = 32_768;
+        ArgumentOutOfRangeException.ThrowIfLessThan(rangeSize, 1);
         var next = 0L;
         var inflight = new Queue<Task<AuditLink[]>>();
         void StartNext()
@@ -230,15 +234,22 @@ public static class AuditVerifier
 
     private static async Task<AuditLink[]> ReadRangeAsync(IAuditStore store, long after, long upTo, CancellationToken cancellationToken)
     {
-        var links = new List<AuditLink>((int)Math.Min(RangeCapacity, 65_536));
+        if (store is IAuditRowReader rows)
+        {
+            // Straight from the stored bytes: no strings or events per row.
+            using var hasher = new AuditRowHasher();
+            rows.ReadRows(after, upTo, hasher, cancellationToken);
+            return hasher.TakeLinks();
+        }
+        var links = new List<AuditLink>();
         var scratch = new ArrayBufferWriter<byte>(1024);
-        var hash = new byte[AuditChain.HashSize];
+        using var sha = new Sha256Context();
         await foreach (var e in store.ReadAsync(new AuditQuery { AfterSeq = after, UpToSeq = upTo == long.MaxValue ? null : upTo }, cancellationToken).ConfigureAwait(false))
-            links.Add(AuditLink.FromEvent(e, scratch, hash));
+            links.Add(AuditLink.FromEvent(e, scratch, sha));
         return [.. links];
     }
 
-    private const long RangeCapacity = 32_768;
+    private const int RangeCapacity = 32_768;
 
     private static AuditLink[] HashChunk(List<AuditEvent> chunk)
     {
@@ -247,8 +258,8 @@ public static class AuditVerifier
         Parallel.For(0, workers, w =>
         {
             var scratch = new ArrayBufferWriter<byte>(1024);
-            Span<byte> hash = stackalloc byte[AuditChain.HashSize];
-            for (var i = w; i < chunk.Count; i += workers) links[i] = AuditLink.FromEvent(chunk[i], scratch, hash);
+            using var sha = new Sha256Context();
+            for (var i = w; i < chunk.Count; i += workers) links[i] = AuditLink.FromEvent(chunk[i], scratch, sha);
         });
         return links;
     }

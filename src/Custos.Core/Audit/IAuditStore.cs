@@ -46,3 +46,16 @@ public interface IAuditStore
     IAsyncEnumerable<AuditCheckpoint> ReadCheckpointsAsync(CancellationToken cancellationToken);
 }
 
+
+/// <summary>
+/// A store that can hand the verifier its stored rows as UTF-8 bytes, without materialising events (SQLite). The
+/// verifier reads sequence ranges through it on every core at once, each on its own connection.
+/// </summary>
+public interface IAuditRowReader
+{
+    /// <summary>
+    /// Adds every event with <paramref name="afterSeq"/> &lt; seq &lt;= <paramref name="upToSeq"/> to
+    /// <paramref name="hasher"/> in sequence order, synchronously, on the calling thread.
+    /// </summary>
+    void ReadRows(long afterSeq, long upToSeq, AuditRowHasher hasher, CancellationToken cancellationToken);
+}

@@ -3,10 +3,19 @@ namespace Custos.Core.Audit;
 /// <summary>Reads '\n'-terminated lines as bytes from a stream, refusing lines longer than a limit.</summary>
 internal sealed class LineReader(Stream stream, int maxLineBytes)
 {
+    /// <summary>The stream read from.</summary>
+    public Stream Stream => stream;
+
     private readonly byte[] _buffer = new byte[1 << 20];
     private int _start;
     private int _end;
     private bool _eof;
+
+    /// <summary>Bytes read from the stream but not yet returned as lines; the caller takes over reading.</summary>
+    public ReadOnlyMemory<byte> Buffered => _buffer.AsMemory(_start, _end - _start);
+
+    /// <summary>True when the stream has ended.</summary>
+    public bool AtEnd => _eof;
 
     /// <summary>1-based number of the last line returned.</summary>
     public int LineNumber { get; private set; }
