@@ -8,6 +8,7 @@ using Custos.Benchmarks.Identity;
 // dotnet run -c Release -- api-roundtrip [--requests 20000] [--warmup 3000]
 // dotnet run -c Release -- policy-http [--resources 100000] [--roles 1000] [--requests 20000] [--warmup 3000]
 // dotnet run -c Release -- cert-issue [--callers 64] [--seconds 10]
+// dotnet run -c Release -- cert-http [--callers 1,64,256] [--seconds 10]
 // dotnet run -c Release -- [BenchmarkDotNet arguments]      (in-process micro-benchmarks)
 return args.FirstOrDefault() switch
 {
@@ -16,6 +17,7 @@ return args.FirstOrDefault() switch
     "login-load" => await LoginLoad.RunAsync(args[1..]),
     "api-roundtrip" => await ApiRoundTripLoad.RunAsync(args[1..]),
     "cert-issue" => await Custos.Benchmarks.Certificates.CertificateIssueLoad.RunAsync(args[1..]),
+    "cert-http" => await Custos.Benchmarks.Certificates.CertificateHttpLoad.RunAsync(args[1..]),
     "policy-http" => await Custos.Benchmarks.Policy.PolicyHttpLoad.RunAsync(args[1..]),
     _ => Run(args),
 };
