@@ -21,15 +21,16 @@ public sealed class DirectSshInstallation : IAsyncLifetime
 {
     private const string AdminPassword = "direct ssh operator passphrase 3 custos";
     private readonly TempDirectory _root = new("custos-direct-ssh");
-    private ServerProcess? _server;
+    private CliInstallation? _installation;
     private SshdProcess? _sshd;
-    private string[] _connect = [];
 
-    public ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
+    private CliInstallation Cli => _installation ?? throw new InvalidOperationException("not started");
+
+    public ServerProcess Server => Cli.Server;
 
     public SshdProcess NodeA => _sshd ?? throw new InvalidOperationException("not started");
 
-    public CliHome Admin { get; private set; } = null!;
+    public CliHome Admin => Cli.Admin;
 
     public CliHome Alice { get; private set; } = null!;
 
@@ -52,17 +53,10 @@ public sealed class DirectSshInstallation : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var dataDir = _root.Combine("data");
-        _server = await ServerProcess.StartReadyAsync(dataDir, environment: new Dictionary<string, string?> { ["CUSTOS_AUTH__STEP_UP_WINDOW"] = "1h" });
-        _connect = ["--server", Server.BaseUrl, "--ca-file", Server.CertificateFile];
-
-        Admin = new CliHome(_root.Combine("admin-home"));
-        var bootstrap = Succeeded(await Admin.RunAsync(AdminPassword + "\n",
-            ["admin", "bootstrap", .. _connect, "--token-file", Path.Combine(dataDir, "bootstrap.token"), "--user", "admin", "--password-stdin"]));
-        Succeeded(await Admin.RunAsync(AdminPassword + "\n", ["login", .. _connect, "--user", "admin", "--password-stdin", "--otp", TotpEnrolment.Parse(bootstrap.Stdout).CodeNow()]));
+        _installation = await CliInstallation.StartAsync(_root, AdminPassword);
 
         // The node: trusts the user CA as exported, and root takes only root@node-a.
-        UserCaLines = Succeeded(await Admin.RunAsync("admin", "ca", "export", "--type", "user")).Stdout;
+        UserCaLines = CliInstallation.Succeeded(await Admin.RunAsync("admin", "ca", "export", "--type", "user")).Stdout;
         var nodeDir = _root.Combine("node-a");
         Directory.CreateDirectory(Path.Combine(nodeDir, "principals"));
         await System.IO.File.WriteAllTextAsync(Path.Combine(nodeDir, "user_ca.pub"), UserCaLines);
@@ -84,14 +78,14 @@ public sealed class DirectSshInstallation : IAsyncLifetime
         ]);
         var otherFingerprint = await OpenSshProgram.GenerateKeyAsync(_root.Combine("impostor_key"), "impostor");
         var nodeAddress = "127.0.0.1:" + NodeA.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-a", "--kind", "ssh_node", "--address", nodeAddress,
+        CliInstallation.Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-a", "--kind", "ssh_node", "--address", nodeAddress,
             "--host-key-fingerprint", hostKeyFingerprint, "--label", "suite=direct-ssh"));
-        Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-b", "--kind", "ssh_node", "--address", "127.0.0.1:" + FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        CliInstallation.Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-b", "--kind", "ssh_node", "--address", "127.0.0.1:" + FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--host-key-fingerprint", otherFingerprint, "--label", "suite=direct-ssh"));
-        Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-impostor", "--kind", "ssh_node", "--address", nodeAddress,
+        CliInstallation.Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-impostor", "--kind", "ssh_node", "--address", nodeAddress,
             "--host-key-fingerprint", otherFingerprint, "--label", "suite=direct-ssh"));
 
-        await CreateRoleAsync("direct-ssh", """
+        await Cli.CreateRoleAsync("direct-ssh", """
             kind: role
             name: direct-ssh
             description: Root on the direct-ssh test nodes, shell or command
@@ -100,7 +94,7 @@ public sealed class DirectSshInstallation : IAsyncLifetime
               actions: [ssh.session, ssh.exec]
               logins: [root]
             """);
-        await CreateRoleAsync("recorded-ssh", """
+        await Cli.CreateRoleAsync("recorded-ssh", """
             kind: role
             name: recorded-ssh
             description: Root on the direct-ssh test nodes, recorded (through the gateway only)
@@ -110,7 +104,7 @@ public sealed class DirectSshInstallation : IAsyncLifetime
               logins: [root]
               session: { recording: required }
             """);
-        await CreateRoleAsync("pinned-ssh", """
+        await Cli.CreateRoleAsync("pinned-ssh", """
             kind: role
             name: pinned-ssh
             description: Root on the direct-ssh test nodes, from loopback only
@@ -120,39 +114,16 @@ public sealed class DirectSshInstallation : IAsyncLifetime
               logins: [root]
               conditions: { source_networks: [127.0.0.0/8] }
             """);
-        Alice = await EnrolAsync("alice", "user,direct-ssh");
-        Bob = await EnrolAsync("bob", "user");
-        Carol = await EnrolAsync("carol", "user,recorded-ssh");
-        Dave = await EnrolAsync("dave", "user,pinned-ssh");
+        Alice = await Cli.EnrolAsync("alice", "user,direct-ssh");
+        Bob = await Cli.EnrolAsync("bob", "user");
+        Carol = await Cli.EnrolAsync("carol", "user,recorded-ssh");
+        Dave = await Cli.EnrolAsync("dave", "user,pinned-ssh");
     }
-
-    private async Task CreateRoleAsync(string name, string document)
-    {
-        var file = _root.Combine(name + ".yaml");
-        await System.IO.File.WriteAllTextAsync(file, document);
-        Succeeded(await Admin.RunAsync("admin", "roles", "create", "-f", file));
-    }
-
-    /// <summary>Invites NAME with ROLES, accepts the invitation in NAME's own home and logs in (which makes the key pair).</summary>
-    private async Task<CliHome> EnrolAsync(string name, string roles)
-    {
-        // Passwords may not contain the user name.
-        var password = $"direct ssh passphrase {name.Length * 7} for the tests {roles.Length}";
-        var invitation = _root.Combine(name + ".invitation");
-        Succeeded(await Admin.RunAsync("admin", "users", "add", name, "--roles", roles, "--out", invitation));
-        var home = new CliHome(_root.Combine(name + "-home"));
-        var accepted = Succeeded(await home.RunAsync(password + "\n", ["invite", "accept", .. _connect, "--token-file", invitation, "--password-stdin"]));
-        Succeeded(await home.RunAsync(password + "\n", ["login", .. _connect, "--user", name, "--password-stdin", "--otp", TotpEnrolment.Parse(accepted.Stdout).CodeNow()]));
-        return home;
-    }
-
-    private static CliResult Succeeded(CliResult result) =>
-        result.ExitCode == 0 ? result : throw new InvalidOperationException("setting up the installation failed: " + result);
 
     public async ValueTask DisposeAsync()
     {
         if (_sshd is not null) await _sshd.DisposeAsync();
-        if (_server is not null) await _server.DisposeAsync();
+        if (_installation is not null) await _installation.Server.DisposeAsync();
         _root.Dispose();
     }
 }

@@ -20,14 +20,16 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
 {
     private const string AdminPassword = "joined node operator passphrase 5 custos";
     private readonly TempDirectory _root = new("custos-joined-node");
-    private ServerProcess? _server;
+    private CliInstallation? _installation;
     private SshdProcess? _sshd;
 
-    public ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
+    private CliInstallation Cli => _installation ?? throw new InvalidOperationException("not started");
+
+    public ServerProcess Server => Cli.Server;
 
     public SshdProcess NodeA => _sshd ?? throw new InvalidOperationException("not started");
 
-    public CliHome Admin { get; private set; } = null!;
+    public CliHome Admin => Cli.Admin;
 
     public CliHome Alice { get; private set; } = null!;
 
@@ -41,7 +43,7 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
 
     public string HostCertificate => Path.Combine(NodeDirectory, "ssh_host_ed25519_key-cert.pub");
 
-    public string[] Connect => ["--server", Server.BaseUrl, "--ca-file", Server.CertificateFile];
+    public string[] Connect => Cli.Connect;
 
     /// <summary>What <c>custos admin resources sshd-config</c> printed (node-a's sshd uses these lines).</summary>
     public string SshdConfigLines { get; private set; } = "";
@@ -57,30 +59,25 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var dataDir = _root.Combine("data");
-        _server = await ServerProcess.StartReadyAsync(dataDir, environment: new Dictionary<string, string?> { ["CUSTOS_AUTH__STEP_UP_WINDOW"] = "1h" });
-        Admin = new CliHome(_root.Combine("admin-home"));
-        var bootstrap = Succeeded(await Admin.RunAsync(AdminPassword + "\n",
-            ["admin", "bootstrap", .. Connect, "--token-file", Path.Combine(dataDir, "bootstrap.token"), "--user", "admin", "--password-stdin"]));
-        Succeeded(await Admin.RunAsync(AdminPassword + "\n", ["login", .. Connect, "--user", "admin", "--password-stdin", "--otp", TotpEnrolment.Parse(bootstrap.Stdout).CodeNow()]));
+        _installation = await CliInstallation.StartAsync(_root, AdminPassword);
 
         // 1. Register the node with a join token; node-b only registered.
         Directory.CreateDirectory(NodeDirectory);
         await OpenSshProgram.GenerateKeyAsync(Path.Combine(NodeDirectory, "ssh_host_ed25519_key"), "node-a");
         var port = NodePort = FreePort.Next();
         var token = File("node-a.token");
-        Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-a", "--kind", "ssh_node", "--address", "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture),
+        CliInstallation.Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-a", "--kind", "ssh_node", "--address", "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture),
             "--label", "suite=joined-node", "--join-token-out", token));
-        Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-b", "--kind", "ssh_node", "--address", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        CliInstallation.Succeeded(await Admin.RunAsync("admin", "resources", "add", "node-b", "--kind", "ssh_node", "--address", "127.0.0.1:" + FreePort.Next().ToString(CultureInfo.InvariantCulture),
             "--label", "suite=joined-node"));
 
         // 2. On the node: join (a fresh home: the node needs no Custos session).
         var node = new CliHome(_root.Combine("node-home"));
-        Joined = Succeeded(await node.RunAsync(["node", "join", .. Connect, "--token-file", token, "--host-key", HostPublicKey, "--dir", ManagedDirectory,
+        Joined = CliInstallation.Succeeded(await node.RunAsync(["node", "join", .. Connect, "--token-file", token, "--host-key", HostPublicKey, "--dir", ManagedDirectory,
             "--logins", "root", "--sshd-config-out", Path.Combine(NodeDirectory, "sshd_config.d", "custos.conf"), "--reload-command", $"kill -HUP $(cat {Path.Combine(NodeDirectory, "sshd.pid")})"]));
 
         // 3. sshd with exactly the lines the administrator's sshd-config command prints.
-        SshdConfigLines = Succeeded(await Admin.RunAsync("admin", "resources", "sshd-config", "node-a", "--dir", ManagedDirectory, "--host-key", HostPublicKey)).Stdout;
+        SshdConfigLines = CliInstallation.Succeeded(await Admin.RunAsync("admin", "resources", "sshd-config", "node-a", "--dir", ManagedDirectory, "--host-key", HostPublicKey)).Stdout;
         var lines = SshdConfigLines
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('#')).ToList();
         NodeSettings =
@@ -97,7 +94,7 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
         ];
         _sshd = SshdProcess.Start(NodeDirectory, port, NodeSettings);
 
-        await CreateRoleAsync("direct-ssh", """
+        await Cli.CreateRoleAsync("direct-ssh", """
             kind: role
             name: direct-ssh
             description: Root on the joined-node test nodes, shell or command
@@ -106,7 +103,7 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
               actions: [ssh.session, ssh.exec]
               logins: [root]
             """);
-        Alice = await EnrolAsync("alice", "user,direct-ssh");
+        Alice = await Cli.EnrolAsync("alice", "user,direct-ssh");
     }
 
     /// <summary>node-a's sshd settings: the sshd-config lines plus the test's own.</summary>
@@ -145,31 +142,10 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
         return SshPrivateKey.Load(Encoding.UTF8.GetString(new EnvelopeSealer(master).Open(name, sealedKey)));
     }
 
-    private async Task CreateRoleAsync(string name, string document)
-    {
-        var file = _root.Combine(name + ".yaml");
-        await System.IO.File.WriteAllTextAsync(file, document);
-        Succeeded(await Admin.RunAsync("admin", "roles", "create", "-f", file));
-    }
-
-    private async Task<CliHome> EnrolAsync(string name, string roles)
-    {
-        var password = $"joined node passphrase {name.Length * 7} for the tests {roles.Length}";
-        var invitation = _root.Combine(name + ".invitation");
-        Succeeded(await Admin.RunAsync("admin", "users", "add", name, "--roles", roles, "--out", invitation));
-        var home = new CliHome(_root.Combine(name + "-home"));
-        var accepted = Succeeded(await home.RunAsync(password + "\n", ["invite", "accept", .. Connect, "--token-file", invitation, "--password-stdin"]));
-        Succeeded(await home.RunAsync(password + "\n", ["login", .. Connect, "--user", name, "--password-stdin", "--otp", TotpEnrolment.Parse(accepted.Stdout).CodeNow()]));
-        return home;
-    }
-
-    private static CliResult Succeeded(CliResult result) =>
-        result.ExitCode == 0 ? result : throw new InvalidOperationException("setting up the installation failed: " + result);
-
     public async ValueTask DisposeAsync()
     {
         if (_sshd is not null) await _sshd.DisposeAsync();
-        if (_server is not null) await _server.DisposeAsync();
+        if (_installation is not null) await _installation.Server.DisposeAsync();
         _root.Dispose();
     }
 }
