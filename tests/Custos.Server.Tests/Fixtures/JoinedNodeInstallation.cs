@@ -53,9 +53,9 @@ public sealed class JoinedNodeInstallation : IAsyncLifetime
 
     public string File(string name) => _root.Combine(name);
 
-    public static string KeyFile(CliHome home) => Path.Combine(home.Root, "keys", "default", "id_ed25519");
+    public static string KeyFile(CliHome home) => DirectSshInstallation.KeyFile(home);
 
-    public static string CertificateFile(CliHome home) => KeyFile(home) + "-cert.pub";
+    public static string CertificateFile(CliHome home) => DirectSshInstallation.CertificateFile(home);
 
     public async ValueTask InitializeAsync()
     {
