@@ -48,7 +48,11 @@ public sealed class SshNodeService(
 
     private const int ChallengeRandomBytes = 16;
     private const int ChallengeMacBytes = 32;
+    /// <summary>Refused join and sync attempts allowed per source address (per instance) before it must wait.</summary>
+    public const int FailuresPerMinute = 20;
+
     private readonly byte[] _challengeKey = masterKey.DeriveKey("custos ssh node challenge v1");
+    private readonly IssueRateLimiter _failures = new(FailuresPerMinute, FailuresPerMinute, time);
 
     public async Task<IResult> IssueJoinTokenAsync(CustosPrincipal caller, string name, NodeJoinTokenRequest request, RequestInfo info, CancellationToken cancellationToken)
     {
@@ -91,6 +95,7 @@ public sealed class SshNodeService(
 
     public async Task<IResult> JoinAsync(NodeJoinRequest request, RequestInfo info, CancellationToken cancellationToken)
     {
+        if (TooManyFailures(info) is { } slowDown) return slowDown;
         var anonymous = new AuditActor("anonymous", "-", "-");
         if (request.Token is not { Length: > 0 and <= 128 } token || !token.StartsWith(TokenPrefix, StringComparison.Ordinal))
             return Problems.Validation("token", "expected the join token from custos admin resources add --join-token-out (cjt_…)");
@@ -158,6 +163,7 @@ public sealed class SshNodeService(
 
     public async Task<IResult> SyncAsync(string name, NodeSyncRequest request, RequestInfo info, CancellationToken cancellationToken)
     {
+        if (TooManyFailures(info) is { } slowDown) return slowDown;
         if (!ResourceInput.IsValidName(name)) return Problems.Validation("name", "expected a node name");
         if (ChallengeProblem(request.Challenge) is { } challengeProblem) return challengeProblem;
         var signature = DecodeSignature(request.Signature);
@@ -385,8 +391,20 @@ public sealed class SshNodeService(
         return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
     }
 
-    private async Task AuditAsync(string type, AuditActor actor, AuditOutcome outcome, string? node, string? reason, RequestInfo info, JsonObject? details, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// An address whose join or sync proofs keep failing waits (429, not audited: the refusals before it were), so a
+    /// flood of bad proofs cannot fill the audit log or probe tokens at speed.
+    /// </summary>
+    private IResult? TooManyFailures(RequestInfo info) =>
+        _failures.HasToken(info.SourceIp ?? "-", out var retryAfter) ? null
+        : Problems.TooManyRequests("rate-limited", "Too many failed node proofs",
+            $"more than {FailuresPerMinute} refused join or sync attempts a minute from this address; retry later", retryAfter);
+
+    private async Task AuditAsync(string type, AuditActor actor, AuditOutcome outcome, string? node, string? reason, RequestInfo info, JsonObject? details, CancellationToken cancellationToken)
+    {
+        if (outcome == AuditOutcome.Denied) _failures.TryTake(info.SourceIp ?? "-", out _);
         await runtime.RequireAudit().AppendAsync(new AuditEntry(type, actor, outcome, node is null ? null : "ssh_node/" + node, reason, info.Source, info.RequestId, details), cancellationToken).ConfigureAwait(false);
+    }
 
     public void Dispose() => CryptographicOperations.ZeroMemory(_challengeKey);
 }

@@ -110,6 +110,24 @@ public sealed class SshNodeApiTests
     }
 
     [Fact]
+    public async Task An_address_whose_proofs_keep_failing_must_wait()
+    {
+        await using var s = await StartAsync();
+        using var hostKey = SshPrivateKey.Generate();
+        for (var i = 0; i < 20; i++)
+            (await JoinAsync(s, "cjt_" + new string((char)('A' + i), 43), hostKey)).Expect(HttpStatusCode.Unauthorized, "invalid-join-token");
+        // The next attempt, even a good one, waits; sync from the same address too. Not audited: the refusals were.
+        var token = await TokenAsync(s);
+        var limited = (await JoinAsync(s, token, hostKey)).Expect(HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.NotNull(limited.RetryAfter);
+        (await SyncAsync(s, hostKey, null)).Expect(HttpStatusCode.TooManyRequests, "rate-limited");
+        Assert.Equal(20, await CountEventsAsync(s, "node.join", "denied"));
+
+        s.Server.Time.Advance(TimeSpan.FromSeconds(10));
+        (await JoinAsync(s, token, hostKey)).Expect(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task A_join_token_expires()
     {
         await using var s = await StartAsync();
