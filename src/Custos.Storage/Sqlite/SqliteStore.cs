@@ -55,14 +55,6 @@ public sealed partial class SqliteStore : RelationalStore
 
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) => await OpenSqliteAsync(cancellationToken).ConfigureAwait(false);
 
-    private const string Pragmas = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON;";
-
-    /// <summary>
-    /// Read-only stores (verify, export) read the whole file once: pages mapped instead of copied through read(),
-    /// and a larger page cache.
-    /// </summary>
-    private const string ReadOnlyPragmas = "PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 268435456; PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON;";
-
     private async Task<SqliteConnection> OpenSqliteAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
@@ -70,7 +62,7 @@ public sealed partial class SqliteStore : RelationalStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var pragma = connection.CreateCommand();
-            pragma.CommandText = ReadOnly ? ReadOnlyPragmas : Pragmas;
+            pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON;";
             pragma.ExecuteNonQuery();
             return connection;
         }
