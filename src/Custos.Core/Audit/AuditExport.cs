@@ -185,38 +185,6 @@ public static class AuditExport
     {
         ArgumentNullException.ThrowIfNull(scratch);
         ArgumentNullException.ThrowIfNull(sha);
-        return TryParseCanonical(line, scratch, sha, hashes, out var link) ? link : ParseLinkWithReader(line, number, scratch, sha, hashes);
-    }
-
-    /// <summary>
-    /// The fast path: a line exactly as Custos writes it (<see cref="CanonicalEventLine"/>) whose content matches its
-    /// hash. Anything else, a mismatch included, returns false and is read by <see cref="ParseLinkWithReader"/>, so
-    /// every report comes from one place and this path can only ever confirm an intact line.
-    /// </summary>
-    internal static bool TryParseCanonical(ReadOnlySpan<byte> line, ArrayBufferWriter<byte> scratch, Sha256Context sha, Memory<byte> hashes, out AuditLink link)
-    {
-        link = default;
-        if (!CanonicalEventLine.TryMatch(line, out var layout)) return false;
-        var prev = hashes[..AuditChain.HashSize];
-        var hash = hashes[AuditChain.HashSize..(2 * AuditChain.HashSize)];
-        CanonicalEventLine.DecodeHex(line.Slice(layout.PrevHexStart, 64), prev.Span);
-        CanonicalEventLine.DecodeHex(line.Slice(layout.HashHexStart, 64), hash.Span);
-        scratch.ResetWrittenCount();
-        var input = scratch.GetSpan(AuditChain.HashSize + line.Length - CanonicalEventLine.HashMemberLength);
-        prev.Span.CopyTo(input);
-        line[..layout.HashMemberStart].CopyTo(input[AuditChain.HashSize..]);
-        line[(layout.HashMemberStart + CanonicalEventLine.HashMemberLength)..].CopyTo(input[(AuditChain.HashSize + layout.HashMemberStart)..]);
-        var length = AuditChain.HashSize + line.Length - CanonicalEventLine.HashMemberLength;
-        Span<byte> computed = stackalloc byte[AuditChain.HashSize];
-        sha.Hash(input[..length], computed);
-        if (!computed.SequenceEqual(hash.Span)) return false;
-        link = new AuditLink(layout.Seq, prev, hash, null);
-        return true;
-    }
-
-    /// <summary>The general path: any JSON line, read with <see cref="Utf8JsonReader"/> and checked byte for byte.</summary>
-    internal static AuditLink ParseLinkWithReader(ReadOnlySpan<byte> line, int number, ArrayBufferWriter<byte> scratch, Sha256Context sha, Memory<byte> hashes)
-    {
         long seq = -1;
         ReadOnlyMemory<byte> prev = default, hash = default;
         bool havePrev = false, haveHash = false;
