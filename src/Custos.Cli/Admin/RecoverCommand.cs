@@ -1,3 +1,4 @@
+using Custos.Core;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -190,9 +191,5 @@ public static class RecoverCommand
     }
 
     // Stored times have microsecond precision: truncate so what is audited reads back equal.
-    private static DateTimeOffset Now()
-    {
-        var now = TimeProvider.System.GetUtcNow();
-        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
-    }
+    private static DateTimeOffset Now() => TimeProvider.System.GetUtcNowMicroseconds();
 }

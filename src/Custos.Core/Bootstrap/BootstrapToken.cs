@@ -18,7 +18,7 @@ public static class BootstrapToken
         var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
         var token = $"cbt_{id}_{secret}";
         var now = time.GetUtcNow();
-        var created = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
+        var created = StoredTime.Truncate(now);
         return (token, new BootstrapTokenRecord(id, Hash(token), created, created + lifetime, null));
     }
 

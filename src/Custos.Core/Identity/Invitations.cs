@@ -8,7 +8,7 @@ public static class Invitations
     {
         var id = SecretToken.NewId();
         var token = SecretToken.NewIdentified(purpose == InvitationPurpose.BotJoin ? SecretToken.BotJoinPrefix : SecretToken.InvitationPrefix, id);
-        var created = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
+        var created = StoredTime.Truncate(now);
         return (token, new InvitationRecord(id, userId, purpose, SecretToken.Hash(token), createdBy, created, created + ttl, null));
     }
 }

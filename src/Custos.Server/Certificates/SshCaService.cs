@@ -1,3 +1,4 @@
+using Custos.Core;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -135,11 +136,7 @@ public sealed partial class SshCaService(ISshCaStore store, ISecretStore secrets
         _host?.Signer.Dispose();
     }
 
-    private DateTimeOffset Now()
-    {
-        var now = time.GetUtcNow();
-        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
-    }
+    private DateTimeOffset Now() => time.GetUtcNowMicroseconds();
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information, Message = "Created the SSH {Type} CA key {Id} ({Fingerprint})")]
     private static partial void LogCreated(ILogger logger, string type, string id, string fingerprint);

@@ -1,3 +1,4 @@
+using Custos.Core;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -385,11 +386,7 @@ public sealed class SshNodeService(
         return Convert.FromBase64String(s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '='));
     }
 
-    private DateTimeOffset Now()
-    {
-        var now = time.GetUtcNow();
-        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
-    }
+    private DateTimeOffset Now() => time.GetUtcNowMicroseconds();
 
     /// <summary>
     /// An address whose join or sync proofs keep failing waits (429, not audited: the refusals before it were), so a

@@ -1,3 +1,4 @@
+using Custos.Core;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
@@ -166,11 +167,7 @@ public sealed class SshRevocationService(ISshRevocationStore store, IIdentitySto
         return Convert.FromBase64String(b64);
     }
 
-    private DateTimeOffset Now()
-    {
-        var now = time.GetUtcNow();
-        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
-    }
+    private DateTimeOffset Now() => time.GetUtcNowMicroseconds();
 
     private sealed class FixedTime(DateTimeOffset at) : TimeProvider
     {

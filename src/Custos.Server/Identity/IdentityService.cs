@@ -1,3 +1,4 @@
+using Custos.Core;
 using System.Text.Json.Nodes;
 using Custos.Core.Audit;
 using Custos.Core.Crypto;
@@ -37,12 +38,7 @@ public sealed partial class IdentityService(
 
     private static string TotpSecretName(string userId) => "totp:" + userId;
 
-    private DateTimeOffset Now()
-    {
-        // Stored times have microsecond precision: truncate so a value reads back equal.
-        var now = time.GetUtcNow();
-        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
-    }
+    private DateTimeOffset Now() => time.GetUtcNowMicroseconds();
 
     // ---- audit ----
 

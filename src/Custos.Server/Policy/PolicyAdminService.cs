@@ -1,3 +1,4 @@
+using Custos.Core;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -23,11 +24,7 @@ public sealed partial class PolicyAdminService(IPolicyStore store, PolicyService
     public const int MaxMappings = 10_000;
     public const int MaxTraitValueLength = 256;
 
-    private DateTimeOffset Now()
-    {
-        var now = time.GetUtcNow();
-        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
-    }
+    private DateTimeOffset Now() => time.GetUtcNowMicroseconds();
 
     private async Task AuditAsync(string type, CustosPrincipal caller, RequestInfo info, string target, JsonObject details, CancellationToken cancellationToken) =>
         await runtime.RequireAudit().AppendAsync(new AuditEntry(type, caller.Actor, AuditOutcome.Success, target, null, info.Source, info.RequestId, details),

@@ -1,3 +1,4 @@
+using Custos.Core;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
@@ -186,11 +187,7 @@ public sealed partial class PolicyService(IPolicyStore store, CustosRuntime runt
         $"kind: role\nname: {name}\ndescription: \"unreadable by this version of Custos; denies everything to its holders until rewritten\"\n" +
         "deny:\n  resources: [{ kind: \"*\" }]\n  actions: [\"*\"]\n");
 
-    private DateTimeOffset Now()
-    {
-        var now = time.GetUtcNow();
-        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
-    }
+    private DateTimeOffset Now() => time.GetUtcNowMicroseconds();
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "Stored role {Role} cannot be read and denies everything to its holders until it is rewritten: {Problem}")]
     private static partial void LogUnreadableRole(ILogger logger, string role, string problem);
