@@ -176,20 +176,10 @@ public sealed class SshCaRotationService(ISshCaRotationStore rotations, ISshCaSt
     private static CaStatusDto ToDto(SshCaRotation r, IReadOnlyList<SshCaKeyRecord> allKeys) => new(
         r.Type.ToName(), r.Phase.ToName(), r.Mode,
         r.StartedAt is { } s ? AuditChain.FormatTime(s) : null,
-        r.Grace is { } g ? FormatDuration(g) : null,
+        r.Grace is { } g ? Durations.Format(g) : null,
         GraceEnds(r) is { } e ? AuditChain.FormatTime(e) : null,
         NextPhaseAt(r) is { } n ? AuditChain.FormatTime(n) : null,
         [.. allKeys.Where(k => k.Type == r.Type && k.State != SshCaKeyState.Retired)
             .OrderBy(k => k.State == SshCaKeyState.Active ? 0 : 1).ThenBy(k => k.CreatedAt)
             .Select(k => new CaPublicKeyDto(k.Id, k.PublicKey, SshCaService.Fingerprint(k), k.State.ToName(), AuditChain.FormatTime(k.CreatedAt)))]);
-
-    public static string FormatDuration(TimeSpan d)
-    {
-        var text = new System.Text.StringBuilder();
-        if (d.Days > 0) text.Append(d.Days).Append('d');
-        if (d.Hours > 0) text.Append(d.Hours).Append('h');
-        if (d.Minutes > 0) text.Append(d.Minutes).Append('m');
-        if (d.Seconds > 0 || text.Length == 0) text.Append(d.Seconds).Append('s');
-        return text.ToString();
-    }
 }

@@ -116,7 +116,7 @@ public sealed partial class SshCertificateIssuer(SshCaService ca, PolicyService 
         options.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 
         var authority = ca.Get(SshCaType.User);
-        var serial = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 1 | 1;
+        var serial = NewSerial();
         var validAfter = now - runtime.Options.SshCa.ClockSkew;
         var validBefore = now + ttl;
         var principal = $"{request.Login}@{node.Name}";
@@ -182,6 +182,9 @@ public sealed partial class SshCertificateIssuer(SshCaService ca, PolicyService 
     private MfaLevel MfaOf(CustosPrincipal caller, DateTimeOffset now) =>
         caller.Session.MfaAt is not { } at ? MfaLevel.None
         : now - at <= runtime.Options.Identity.StepUpWindow ? MfaLevel.PerSession : MfaLevel.Login;
+
+    /// <summary>A random certificate serial: 63 bits, never 0 (user and host certificates alike).</summary>
+    public static ulong NewSerial() => BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 1 | 1;
 
     private static IPAddress? Source(RequestInfo info) => info.SourceIp is not null && IPAddress.TryParse(info.SourceIp, out var ip) ? ip : null;
 

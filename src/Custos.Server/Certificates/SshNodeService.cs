@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Custos.Core.Audit;
 using Custos.Core.Credentials;
 using Custos.Core.Crypto;
+using Custos.Core.Identity;
 using Custos.Core.Policy;
 using Custos.Server.Api;
 using Custos.Server.Api.Certificates;
@@ -64,7 +65,7 @@ public sealed class SshNodeService(
         if (resource is null) return Problems.NotFound($"no resource named {name} (custos admin resources ls)");
         if (resource.Kind != ResourceKind.SshNode)
             return Problems.Validation("name", $"{name} is a {resource.Kind.ToName()}, not an ssh_node: only SSH nodes join");
-        var token = TokenPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var token = TokenPrefix + SecretToken.NewSecret();
         var now = Now();
         var expires = now + ttl;
         await store.AddSshNodeJoinTokenAsync(new SshNodeJoinToken(HashToken(token), name, caller.Identity.Name, now, expires, null), cancellationToken).ConfigureAwait(false);
@@ -91,7 +92,7 @@ public sealed class SshNodeService(
         BinaryPrimitives.WriteInt64BigEndian(bytes, expires.ToUnixTimeSeconds());
         RandomNumberGenerator.Fill(bytes.AsSpan(8, ChallengeRandomBytes));
         HMACSHA256.HashData(_challengeKey, bytes.AsSpan(0, 8 + ChallengeRandomBytes), bytes.AsSpan(8 + ChallengeRandomBytes));
-        return new NodeChallengeResponse(Base64Url(bytes), AuditChain.FormatTime(DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds())));
+        return new NodeChallengeResponse(System.Buffers.Text.Base64Url.EncodeToString(bytes), AuditChain.FormatTime(DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds())));
     }
 
     public async Task<IResult> JoinAsync(NodeJoinRequest request, RequestInfo info, CancellationToken cancellationToken)
@@ -257,7 +258,7 @@ public sealed class SshNodeService(
     private HostCertificate IssueHostCertificate(StoredResource node, SshPublicKey hostKey, DateTimeOffset now)
     {
         var authority = ca.Get(SshCaType.Host);
-        var serial = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 1 | 1;
+        var serial = SshCertificateIssuer.NewSerial();
         var principals = HostPrincipals(node);
         var validBefore = DateTimeOffset.FromUnixTimeSeconds((now + runtime.Options.SshCa.HostCertificateTtl).ToUnixTimeSeconds());
         var keyId = "host/" + node.Name;
@@ -346,7 +347,7 @@ public sealed class SshNodeService(
         byte[] bytes;
         try
         {
-            bytes = challenge is { Length: > 0 and <= 128 } ? Base64UrlDecode(challenge) : [];
+            bytes = challenge is { Length: > 0 and <= 128 } ? System.Buffers.Text.Base64Url.DecodeFromChars(challenge) : [];
         }
         catch (FormatException)
         {
@@ -376,15 +377,7 @@ public sealed class SshNodeService(
         }
     }
 
-    private static string HashToken(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-
-    private static string Base64Url(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static byte[] Base64UrlDecode(string text)
-    {
-        var s = text.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '='));
-    }
+    private static string HashToken(string token) => Convert.ToHexStringLower(SecretToken.Hash(token));
 
     private DateTimeOffset Now() => time.GetUtcNowMicroseconds();
 

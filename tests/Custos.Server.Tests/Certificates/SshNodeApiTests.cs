@@ -261,6 +261,10 @@ public sealed class SshNodeApiTests
         (await JoinAsync(s, await TokenAsync(s), hostKey)).Expect(HttpStatusCode.OK);
         var old = Assert.Single((await CaAsync(s, "user")).Keys);
 
+        // A grace period that is not a duration, or out of range, is refused and nothing moves.
+        (await s.Admin.PostAsync("/v1/ca/ssh/user/rotate", new CaRotateRequest("init", "soon", null))).Expect(HttpStatusCode.BadRequest);
+        (await s.Admin.PostAsync("/v1/ca/ssh/user/rotate", new CaRotateRequest("init", "31d", null))).Expect(HttpStatusCode.BadRequest);
+        Assert.Single((await CaAsync(s, "user")).Keys);
         var init = (await s.Admin.PostAsync("/v1/ca/ssh/user/rotate", new CaRotateRequest("init", "1h", null))).Expect(HttpStatusCode.OK).As<CaStatusResponse>();
         var user = init.Authorities.Single(a => a.Type == "user");
         Assert.Equal(("init", "manual", "1h"), (user.Phase, user.Mode, user.Grace));
@@ -271,8 +275,9 @@ public sealed class SshNodeApiTests
         Assert.Equal(2, synced.UserCaKeys.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(old.PublicKey, (await CaAsync(s, "user")).Keys[0].PublicKey);
 
-        // Phases go in order.
+        // Phases go in order; the grace period is set once, at init.
         (await s.Admin.PostAsync("/v1/ca/ssh/user/rotate", new CaRotateRequest("update_servers", null, null))).Expect(HttpStatusCode.Conflict, "wrong-phase");
+        (await s.Admin.PostAsync("/v1/ca/ssh/user/rotate", new CaRotateRequest("update_clients", "2h", null))).Expect(HttpStatusCode.BadRequest);
         (await s.Admin.PostAsync("/v1/ca/ssh/user/rotate", new CaRotateRequest("update_clients", null, null))).Expect(HttpStatusCode.OK);
         var switched = await CaAsync(s, "user");
         Assert.Equal(["active", "previous"], switched.Keys.Select(k => k.State));
