@@ -82,8 +82,11 @@ public sealed class SshCaRotationService(ISshCaRotationStore rotations, ISshCaSt
         return Results.Ok(await StatusAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Moves automatic rotations whose next phase is due (called by <see cref="SshCaRotationWorker"/>); true when one moved.</summary>
-    public async Task<bool> AdvanceDueAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves automatic rotations whose next phase is due (called by <see cref="SshCaRotationWorker"/>) and returns the
+    /// stored rotations as they are afterwards.
+    /// </summary>
+    public async Task<IReadOnlyList<SshCaRotation>> AdvanceDueAsync(CancellationToken cancellationToken)
     {
         var stored = await rotations.ListSshCaRotationsAsync(cancellationToken).ConfigureAwait(false);
         var movedAny = false;
@@ -97,7 +100,7 @@ public sealed class SshCaRotationService(ISshCaRotationStore rotations, ISshCaSt
             await runtime.RequireAudit().AppendAsync(new AuditEntry("ssh_ca.rotate", AuditActor.System, AuditOutcome.Success, "ssh-ca/" + rotation.Type.ToName(), null, null, null,
                 new JsonObject { ["from_phase"] = rotation.Phase.ToName(), ["to_phase"] = target.ToName(), ["mode"] = Auto, ["forced"] = false }), cancellationToken).ConfigureAwait(false);
         }
-        return movedAny;
+        return movedAny ? await rotations.ListSshCaRotationsAsync(cancellationToken).ConfigureAwait(false) : stored;
     }
 
     private async Task<(bool Moved, SshCaPhase From)> StepAsync(SshCaType type, SshCaRotation current, SshCaPhase target, bool rollback, string mode, TimeSpan grace, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Custos.Core.Credentials;
 using Custos.Server.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,10 +7,13 @@ namespace Custos.Server.Certificates;
 
 /// <summary>
 /// Every <c>policy.poll_interval</c>: makes the due steps of automatic CA rotations (any instance may; the store lets
-/// one win) and reloads the CA keys, so a rotation step made on another instance signs and is trusted here too.
+/// one win) and, when a rotation's version moved (here or on another instance), reloads the CA keys, so a step made
+/// elsewhere signs and is trusted here too. CA keys change only through rotation steps, which bump the version.
 /// </summary>
 public sealed partial class SshCaRotationWorker(SshCaRotationService rotations, SshCaService ca, CustosRuntime runtime, TimeProvider time, ILogger<SshCaRotationWorker> logger) : BackgroundService
 {
+    private string? _seen;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -18,8 +22,11 @@ public sealed partial class SshCaRotationWorker(SshCaRotationService rotations, 
             {
                 await Task.Delay(runtime.Options.PolicyPollInterval, time, stoppingToken).ConfigureAwait(false);
                 if (!ca.IsLoaded) continue;
-                await rotations.AdvanceDueAsync(stoppingToken).ConfigureAwait(false);
+                var stored = await rotations.AdvanceDueAsync(stoppingToken).ConfigureAwait(false);
+                var versions = string.Join(',', stored.OrderBy(r => r.Type).Select(r => $"{r.Type.ToName()}:{r.Version}"));
+                if (versions == _seen) continue;
                 await ca.ReloadAsync(stoppingToken).ConfigureAwait(false);
+                _seen = versions;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
