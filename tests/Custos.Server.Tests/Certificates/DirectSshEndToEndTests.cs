@@ -163,21 +163,9 @@ public sealed partial class DirectSshEndToEndTests(DirectSshInstallation install
         Assert.True(result.Stderr.Contains("KnownHostsCommand failed", StringComparison.Ordinal), result.ToString());
     }
 
-    /// <summary>Asks for alice's certificate for root@NODE (exec of <c>id -un</c>) and keeps a copy of it.</summary>
-    private async Task<string> CertificateForAsync(string node)
-    {
-        var result = await Alice.RunAsync("ssh", "root@" + node, "--print-only", "--", "id", "-un");
-        Assert.True(result.ExitCode == 0, result.ToString());
-        var copy = installation.File($"alice-{node}-{Guid.NewGuid():n}-cert.pub");
-        File.Copy(DirectSshInstallation.CertificateFile(Alice), copy);
-        return copy;
-    }
+    private Task<string> CertificateForAsync(string node) => DirectSshClient.CertificateForAsync(Alice, node, installation.File);
 
-    /// <summary>The stock ssh to node-a with alice's key and <paramref name="certificate"/>, the host key unchecked (not what is tested here).</summary>
-    private Task<OpenSshResult> PlainSshAsync(string certificate) => OpenSshProgram.RunAsync("ssh",
-        "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10", "-i", DirectSshInstallation.KeyFile(Alice), "-o", "CertificateFile=" + certificate,
-        "-p", installation.NodeA.Port.ToString(CultureInfo.InvariantCulture), "root@127.0.0.1", "id -un");
+    private Task<OpenSshResult> PlainSshAsync(string certificate) => DirectSshClient.PlainSshAsync(Alice, certificate, installation.NodeA.Port);
 
     private async Task<string> CaFingerprintAsync()
     {

@@ -252,21 +252,9 @@ public sealed class NodeJoinEndToEndTests(JoinedNodeInstallation installation) :
         return file;
     }
 
-    /// <summary>Asks for alice's certificate for root@NODE (exec of <c>id -un</c>) and keeps a copy of it.</summary>
-    private async Task<string> CertificateForAsync(string node)
-    {
-        var result = await Alice.RunAsync("ssh", "root@" + node, "--print-only", "--", "id", "-un");
-        Assert.True(result.ExitCode == 0, result.ToString());
-        var copy = installation.File($"alice-{node}-{Guid.NewGuid():n}-cert.pub");
-        File.Copy(JoinedNodeInstallation.CertificateFile(Alice), copy);
-        return copy;
-    }
+    private Task<string> CertificateForAsync(string node) => DirectSshClient.CertificateForAsync(Alice, node, installation.File);
 
-    /// <summary>The stock ssh to node-a with alice's key and <paramref name="certificate"/>, the host key unchecked (not what is tested here).</summary>
-    private Task<OpenSshResult> PlainSshAsync(string certificate) => OpenSshProgram.RunAsync("ssh",
-        "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10", "-i", JoinedNodeInstallation.KeyFile(Alice), "-o", "CertificateFile=" + certificate,
-        "-p", installation.NodeA.Port.ToString(CultureInfo.InvariantCulture), "root@127.0.0.1", "id -un");
+    private Task<OpenSshResult> PlainSshAsync(string certificate) => DirectSshClient.PlainSshAsync(Alice, certificate, installation.NodeA.Port);
 
     /// <summary>The stock ssh with strict host key checking against <paramref name="knownHosts"/> only, as plain <c>ssh node-a</c> would be configured.</summary>
     private Task<OpenSshResult> StrictSshAsync(string knownHosts, string certificate, int port) => OpenSshProgram.RunAsync("ssh",
