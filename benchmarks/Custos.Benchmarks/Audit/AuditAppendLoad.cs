@@ -28,7 +28,7 @@ internal static class AuditAppendLoad
             {
                 var location = cluster is null
                     ? DatabaseLocation.SqliteFile(dir.Combine($"bench-{writers}.db"))
-                    : DatabaseLocation.Parse(await cluster.CreateDatabaseAsync());
+                    : PooledLocation(await cluster.CreateDatabaseAsync());
                 await RunOneAsync(engine, location, writers, TimeSpan.FromSeconds(seconds));
             }
         }
@@ -39,27 +39,44 @@ internal static class AuditAppendLoad
         return 0;
     }
 
+    /// <summary>
+    /// The test cluster hands out connection strings with pooling off (tests open few connections and must not keep
+    /// them); a server uses pooled connections (the default for a <c>postgres://</c> URL), so the benchmark does too.
+    /// </summary>
+    private static DatabaseLocation PooledLocation(string connectionString) =>
+        DatabaseLocation.Parse(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Pooling = true }.ConnectionString);
+
     private static async Task RunOneAsync(string engine, DatabaseLocation location, int writers, TimeSpan duration)
     {
         await using var store = StoreFactory.Open(location);
         await store.MigrateAsync(CancellationToken.None);
         using var key = AuditSigningKey.Generate();
         await store.SetSettingAsync(SettingKeys.AuditPublicKey, AuditSigningKey.FormatPublicKey(key.PublicKey), CancellationToken.None);
-        await using var log = new AuditLog(store, key, TimeProvider.System, new AuditLogOptions(), NullLogger<AuditLog>.Instance);
+        var timed = new TimedAuditStore(store);
+        await using var log = new AuditLog(timed, key, TimeProvider.System, new AuditLogOptions(), NullLogger<AuditLog>.Instance);
         await log.StartAsync(CancellationToken.None);
 
         // Warm-up, then the measured run.
         await Drive(log, writers, TimeSpan.FromSeconds(1), null);
         var histogram = new LongConcurrentHistogram(1, TimeStamp.Seconds(10), 3);
         var commitsBefore = log.CommitCount;
+        timed.Commits.Reset();
+        var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var start = Stopwatch.GetTimestamp();
         var count = await Drive(log, writers, duration, histogram);
         var commits = log.CommitCount - commitsBefore;
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var cpu = (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
         double P(double q) => histogram.GetValueAtPercentile(q) * 1000.0 / Stopwatch.Frequency;
+        double C(double q) => timed.Commits.GetValueAtPercentile(q) * 1000.0 / Stopwatch.Frequency;
         Console.WriteLine(
             $"audit-append engine={engine} writers={writers} events={count} seconds={elapsed:F1} rate={count / elapsed:F0}/s batch={count / (double)Math.Max(1, commits):F0} " +
-            $"ack_ms p50={P(50):F3} p90={P(90):F3} p99={P(99):F3} p99.9={P(99.9):F3} max={histogram.GetMaxValue() * 1000.0 / Stopwatch.Frequency:F3}");
+            $"ack_ms p50={P(50):F3} p90={P(90):F3} p99={P(99):F3} p99.9={P(99.9):F3} max={histogram.GetMaxValue() * 1000.0 / Stopwatch.Frequency:F3} " +
+            $"commit_ms p50={C(50):F3} p99={C(99):F3} max={timed.Commits.GetMaxValue() * 1000.0 / Stopwatch.Frequency:F3} " +
+            $"gc={GC.CollectionCount(0) - gcBefore.Item1}/{GC.CollectionCount(1) - gcBefore.Item2}/{GC.CollectionCount(2) - gcBefore.Item3} " +
+            $"gc_pause_ms={(GC.GetTotalPauseDuration() - gcBefore.Item4).TotalMilliseconds:F0} " +
+            $"cpu={cpu / elapsed:F2}cores cpu_us_per_event={cpu * 1e6 / Math.Max(1, count):F1} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }
 
     private static async Task<long> Drive(AuditLog log, int writers, TimeSpan duration, LongConcurrentHistogram? histogram)
@@ -81,5 +98,24 @@ internal static class AuditAppendLoad
             Interlocked.Add(ref total, n);
         })));
         return total;
+    }
+
+    /// <summary>Records how long each store commit (append transaction including its fsync) takes.</summary>
+    private sealed class TimedAuditStore(IAuditStore inner) : IAuditStore
+    {
+        public LongConcurrentHistogram Commits { get; } = new(1, TimeStamp.Seconds(10), 3);
+
+        public Task<AuditHead> GetHeadAsync(CancellationToken cancellationToken) => inner.GetHeadAsync(cancellationToken);
+
+        public async Task AppendAsync(AuditBatch batch, CancellationToken cancellationToken)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            await inner.AppendAsync(batch, cancellationToken);
+            Commits.RecordValue(Stopwatch.GetTimestamp() - t0);
+        }
+
+        public IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, CancellationToken cancellationToken) => inner.ReadAsync(query, cancellationToken);
+
+        public IAsyncEnumerable<AuditCheckpoint> ReadCheckpointsAsync(CancellationToken cancellationToken) => inner.ReadCheckpointsAsync(cancellationToken);
     }
 }
