@@ -3,7 +3,7 @@ using Custos.Benchmarks.Audit;
 using Custos.Benchmarks.Identity;
 
 // dotnet run -c Release -- append [--engine sqlite|postgres] [--writers 256] [--seconds 10]
-// dotnet run -c Release -- verify [--events 1000000]
+// dotnet run -c Release -- verify [--events 1000000] [--runs 3] [--source sqlite,jsonl]
 // dotnet run -c Release -- login-load [--rates 30,40,50] [--seconds 20] [--users 20] [--storm 200] [--hash-concurrency N]
 // dotnet run -c Release -- api-roundtrip [--requests 20000] [--warmup 3000]
 // dotnet run -c Release -- policy-http [--resources 100000] [--roles 1000] [--requests 20000] [--warmup 3000]

@@ -129,6 +129,23 @@ public sealed class SqliteStoreTests : StoreContract, IDisposable
         Assert.Contains("missing", result.Problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("target = 12345")]
+    [InlineData("actor_name = x'c3'")]
+    [InlineData("details = x'7b7d'")]
+    [InlineData("reason = ''")]
+    public async Task A_column_rewritten_with_another_storage_type_is_read_and_reported_as_modified(string assignment)
+    {
+        // An integer, invalid UTF-8 in a BLOB, JSON in a BLOB, an empty string for NULL: SQLite converts each on read.
+        var store = await MigratedAsync();
+        using var key = AuditSigningKey.Generate();
+        var checkpoints = await AppendChainAsync(store, key, 30);
+        await ExecuteRawAsync($"DROP TRIGGER audit_events_no_update; UPDATE audit_events SET {assignment} WHERE seq = 7");
+        var result = await VerifyRowsAsync(store, checkpoints, key.PublicKey, 10);
+        Assert.False(result.Intact);
+        Assert.Equal(7, result.FirstBadSeq);
+    }
+
     [Fact]
     public async Task A_file_that_is_not_SQLite_is_refused_and_left_unchanged()
     {

@@ -16,6 +16,8 @@ internal static class AuditVerifyLoad
     public static async Task<int> RunAsync(string[] args)
     {
         var count = LoadOptions.Int(args, "--events", 1_000_000);
+        var runs = LoadOptions.Int(args, "--runs", 3);
+        var sources = LoadOptions.Get(args, "--source", "sqlite,jsonl").Split(',');
         using var dir = new TempDirectory("custos-bench-verify");
         var dbPath = dir.Combine("verify.db");
         using var key = AuditSigningKey.Generate();
@@ -60,8 +62,9 @@ internal static class AuditVerifyLoad
             file.Write(buffer.WrittenSpan);
         }
 
-        for (var run = 0; run < 3; run++)
+        for (var run = 0; run < runs; run++)
         {
+            if (sources.Contains("sqlite"))
             await using (var store = StoreFactory.Open(DatabaseLocation.SqliteFile(dbPath), readOnly: true))
             {
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -69,6 +72,7 @@ internal static class AuditVerifyLoad
                 var result = await AuditVerifier.VerifyStoreAsync(store, checkpoints, key.PublicKey, new(), CancellationToken.None);
                 Report("sqlite", result, Stopwatch.GetElapsedTime(start), Process.GetCurrentProcess().TotalProcessorTime - cpu);
             }
+            if (sources.Contains("jsonl"))
             await using (var stream = new FileStream(exportPath, new FileStreamOptions { BufferSize = 0 }))
             {
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
