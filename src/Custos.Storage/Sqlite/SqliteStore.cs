@@ -64,6 +64,7 @@ public sealed partial class SqliteStore : RelationalStore
             using var pragma = connection.CreateCommand();
             pragma.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON;";
             pragma.ExecuteNonQuery();
+            if (!ReadOnly) DeferCheckpoints(connection);
             return connection;
         }
         catch (SqliteException e)
@@ -172,6 +173,7 @@ public sealed partial class SqliteStore : RelationalStore
             _writer ??= await OpenSqliteAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                RewindWalIfWanted(_writer);
                 AppendLocked(_writer, batch);
             }
             catch
@@ -192,7 +194,11 @@ public sealed partial class SqliteStore : RelationalStore
         {
             _writerLock.Release();
         }
-        if (batch.Events.Count > 0) AfterAppend(batch.NewHead.Seq);
+        if (batch.Events.Count > 0)
+        {
+            AfterAppend(batch.NewHead.Seq);
+            StartCheckpointer();
+        }
     }
 
     private void AppendLocked(SqliteConnection connection, AuditBatch batch)
@@ -226,6 +232,7 @@ public sealed partial class SqliteStore : RelationalStore
     public override async ValueTask DisposeAsync()
     {
         await StopIndexerAsync().ConfigureAwait(false);
+        await _checkpointerTask.ConfigureAwait(false);
         _indexerStop.Dispose();
         await _writerLock.WaitAsync().ConfigureAwait(false);
         try
