@@ -21,7 +21,7 @@ public sealed partial class SqliteStore
     internal const int SafetyNetPages = 65_536;
 
     /// <summary>After a rewind the WAL file is truncated to this size if it grew larger (a long reader held it).</summary>
-    private const long WalSizeLimitBytes = 64L * 1024 * 1024;
+    private const long WalSizeLimitBytes = 128L * 1024 * 1024;
 
     private int _checkpointerRunning;
     private Task _checkpointerTask = Task.CompletedTask;
