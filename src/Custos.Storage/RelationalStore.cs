@@ -45,9 +45,12 @@ public abstract partial class RelationalStore : IAuditStore, ISecretStore, ISett
         return await ReadHeadAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The newest event's seq and hash (no row: an empty log).</summary>
+    protected const string HeadSql = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+
     protected static async Task<AuditHead> ReadHeadAsync(DbCommand command, CancellationToken cancellationToken)
     {
-        command.CommandText = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+        command.CommandText = HeadSql;
         command.Parameters.Clear();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return AuditHead.Empty;

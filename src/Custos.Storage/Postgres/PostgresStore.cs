@@ -127,12 +127,26 @@ public sealed class PostgresStore : RelationalStore
         try
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            // One round trip for the lock and the head read (each round trip waits for both processes to be scheduled,
+            // which under load costs as much as the insert).
+            await using (var locked = new NpgsqlBatch(connection, transaction))
+            {
+                var lockCommand = new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1)");
+                lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AuditLockKey });
+                locked.BatchCommands.Add(lockCommand);
+                locked.BatchCommands.Add(new NpgsqlBatchCommand(HeadSql));
+                AuditHead head;
+                await using (var reader = await locked.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    head = await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                        ? new AuditHead(reader.GetInt64(0), (byte[])reader.GetValue(1))
+                        : AuditHead.Empty;
+                }
+                batch.EnsureChainsOnto(head);
+            }
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "SELECT pg_advisory_xact_lock(@key)";
-            command.Parameters.AddWithValue("key", AuditLockKey);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            batch.EnsureChainsOnto(await ReadHeadAsync(command, cancellationToken).ConfigureAwait(false));
             var events = batch.Events;
             var checkpoint = batch.Checkpoint;
             if (events.Count > 0) await CopyEventsAsync(connection, events, cancellationToken).ConfigureAwait(false);
