@@ -76,7 +76,7 @@ internal static class AuditAppendLoad
             $"commit_ms p50={C(50):F3} p99={C(99):F3} max={timed.Commits.GetMaxValue() * 1000.0 / Stopwatch.Frequency:F3} " +
             $"gc={GC.CollectionCount(0) - gcBefore.Item1}/{GC.CollectionCount(1) - gcBefore.Item2}/{GC.CollectionCount(2) - gcBefore.Item3} " +
             $"gc_pause_ms={(GC.GetTotalPauseDuration() - gcBefore.Item4).TotalMilliseconds:F0} " +
-            $"cpu={cpu / elapsed:F2}cores cpu_us_per_event={cpu * 1e6 / Math.Max(1, count):F1} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            $"threads={ThreadPool.ThreadCount} cpu={cpu / elapsed:F2}cores cpu_us_per_event={cpu * 1e6 / Math.Max(1, count):F1} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
     }
 
     private static async Task<long> Drive(AuditLog log, int writers, TimeSpan duration, LongConcurrentHistogram? histogram)
