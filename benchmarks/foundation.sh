@@ -15,7 +15,7 @@ custos=src/Custos.Cli/bin/Release/net10.0/custos.dll
 echo "== audit append (durable, fsync before ack), target >= 50,000/s p99 <= 5 ms on SQLite with 256 writers"
 dotnet "$bench" append --engine sqlite --writers 1,32,256 --seconds "$seconds"
 echo "== audit append on PostgreSQL, target >= 30,000/s"
-dotnet "$bench" append --engine postgres --writers 1,256 --seconds "$seconds"
+dotnet "$bench" append --engine postgres --writers 1,32,256 --seconds "$seconds"
 echo "== audit verify, target >= 500,000 events/s"
 dotnet "$bench" verify --events 1000000
 
