@@ -9,7 +9,8 @@ namespace Custos.Storage.Sqlite;
 /// commit of a few hundred audit events for 5–75 ms on the development VM (docs/benchmarks.md). Here a writable
 /// store's connections only checkpoint as a safety net (<see cref="SafetyNetPages"/>, if this loop stops working); a
 /// background loop on its own connection, without the writer lock, runs a PASSIVE checkpoint every
-/// <see cref="CheckpointPeriod"/> while audit appends arrive (PASSIVE neither waits for nor blocks the writer).
+/// <see cref="CheckpointPeriod"/> from the first audit append until the store is disposed (PASSIVE neither waits for
+/// nor blocks the writer).
 /// SQLite rewinds the WAL to its start only when a write begins with every frame copied, which a steady stream of
 /// commits rarely allows; so once the WAL has grown past <see cref="RewindPages"/>, the audit writer itself runs one
 /// PASSIVE checkpoint before its next batch (at most every <see cref="MinRewindInterval"/>). That copies only the frames
@@ -75,17 +76,15 @@ public sealed partial class SqliteStore
         try
         {
             using var timer = new PeriodicTimer(CheckpointPeriod);
-            long checkpointedAt = -1;
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
-                var appended = Volatile.Read(ref _appendedSeq);
-                if (appended == checkpointedAt) continue;
+                // Every tick, not only after audit appends: other writes grow the WAL too. With nothing to copy a
+                // PASSIVE checkpoint only takes and releases its lock.
                 try
                 {
                     connection ??= await OpenSqliteAsync(stop).ConfigureAwait(false);
                     var (walPages, _) = Checkpoint(connection, "PASSIVE");
                     if (walPages >= RewindPages) _rewindWanted = true;
-                    checkpointedAt = appended;
                 }
                 catch (Exception e) when (e is SqliteException or StorageException)
                 {
