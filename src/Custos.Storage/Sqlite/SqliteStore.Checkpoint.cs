@@ -86,7 +86,7 @@ public sealed partial class SqliteStore
                     var (walPages, _) = Checkpoint(connection, "PASSIVE");
                     if (walPages >= RewindPages) _rewindWanted = true;
                 }
-                catch (Exception e) when (e is SqliteException or StorageException)
+                catch (Exception e) when (e is SqliteException or StorageException or InvalidOperationException)
                 {
                     // Busy or failing storage: the safety-net checkpoint still bounds the WAL. Try again on a fresh
                     // connection at the next tick.
